@@ -1,0 +1,277 @@
+/*
+ * authn.c: AuthType authos (SPEC section 5): token extraction, the
+ * verifier, the status table and the WWW-Authenticate values (RFC 6750
+ * section 3).
+ */
+#include "apr_strings.h"
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_cookies.h"
+
+#include "authos_module.h"
+#include "authos_verify.h"
+#include "authn.h"
+#include "config.h"
+#include "export.h"
+#include "keys.h"
+
+APLOG_USE_MODULE(auth_authos);
+
+authos_req_t *authos_req_get(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &auth_authos_module);
+}
+
+authos_req_t *authos_req_find(request_rec *r)
+{
+    request_rec *q;
+
+    for (q = r; q != NULL; q = q->main != NULL ? q->main : q->prev) {
+        authos_req_t *st = authos_req_get(q);
+        if (st != NULL) {
+            return st;
+        }
+    }
+    return NULL;
+}
+
+static int is_ours(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    return type != NULL && strcasecmp(type, AUTHOS_AUTH_TYPE) == 0;
+}
+
+/* RFC 7235 quoted-string for the realm: escape '"' and '\'. */
+static const char *realm(request_rec *r)
+{
+    const char *name = ap_auth_name(r);
+    const char *c;
+    char *out, *o;
+
+    if (name == NULL) {
+        name = AUTHOS_AUTH_TYPE;
+    }
+    o = out = apr_palloc(r->pool, strlen(name) * 2 + 1);
+    for (c = name; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            continue;
+        }
+        if (*c == '"' || *c == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *c;
+    }
+    *o = '\0';
+    return out;
+}
+
+static void challenge(request_rec *r, const char *error, const char *desc)
+{
+    const char *v = apr_psprintf(r->pool, "Bearer realm=\"%s\"", realm(r));
+
+    if (error != NULL) {
+        v = apr_pstrcat(r->pool, v, ", error=\"", error, "\"", NULL);
+    }
+    if (desc != NULL) {
+        /* desc is one of the fixed texts of authos_reason_text(). */
+        v = apr_pstrcat(r->pool, v, ", error_description=\"", desc, "\"",
+                        NULL);
+    }
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate", v);
+}
+
+/* SPEC section 5 step 1: "Authorization: Bearer <token>" (scheme
+ * case-insensitive), else the configured cookie; never the query
+ * string. Another scheme counts as no token. */
+static const char *find_token(request_rec *r, const authos_dir_conf_t *conf)
+{
+    const char *h = apr_table_get(r->headers_in, "Authorization");
+    const char *cookie = NULL;
+
+    if (h != NULL && strncasecmp(h, "Bearer", 6) == 0
+        && (h[6] == ' ' || h[6] == '\t')) {
+        h += 6;
+        while (*h == ' ' || *h == '\t') {
+            h++;
+        }
+        return h;
+    }
+    if (conf->cookie != NULL
+        && ap_cookie_read(r, conf->cookie, &cookie, 0) == APR_SUCCESS
+        && cookie != NULL && *cookie != '\0') {
+        return cookie;
+    }
+    return NULL;
+}
+
+static authos_key_status_t lookup_cb(void *ctx, const char *kid,
+                                     EVP_PKEY **key)
+{
+    request_rec *r = ctx;
+    return authos_keys_lookup(r, authos_dir_conf(r), kid, key);
+}
+
+/* Is the configuration complete for this request? A gap that check_config
+ * could not see (an AuthType authos that only a .htaccess introduces) is a
+ * 500 with a log line, never an open door (SPEC section 4). */
+static const char *config_gap(const authos_dir_conf_t *conf)
+{
+    int ok;
+
+    if (conf->source == NULL) {
+        return "no trust source (AuthOSBaseURL, AuthOSJWKSURL or "
+               "AuthOSJWKSFile) applies here";
+    }
+    if (!conf->audience_set) {
+        return "no AuthOSAudience applies here";
+    }
+    authos_conf_issuer(conf, &ok);
+    if (!ok) {
+        return "AuthOSJWKSURL/AuthOSJWKSFile need an explicit AuthOSIssuer";
+    }
+    return NULL;
+}
+
+static const char *log_item(request_rec *r, const char *s)
+{
+    if (s == NULL) {
+        return "-";
+    }
+    if (strlen(s) > 64) {
+        s = apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, s, 64), "...",
+                        NULL);
+    }
+    return ap_escape_logitem(r->pool, s);
+}
+
+int authos_check_authn(request_rec *r)
+{
+    const authos_dir_conf_t *conf;
+    authos_claim_rules_t rules;
+    authos_token_t tok;
+    authos_reason_t reason;
+    authos_req_t *st, *earlier;
+    const char *token, *gap;
+    int ok;
+
+    if (!is_ours(r)) {
+        return DECLINED;
+    }
+    conf = authos_dir_conf(r);
+    gap = config_gap(conf);
+    if (gap != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AUTHOS_LOGNO(0020)
+                      "AuthType authos misconfigured for %s: %s", r->uri, gap);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* Subrequests and internal redirects reuse the verified result. */
+    earlier = r->main != NULL || r->prev != NULL ? authos_req_find(r) : NULL;
+    if (earlier != NULL && earlier->verified) {
+        st = apr_pmemdup(r->pool, earlier, sizeof(*st));
+        st->authz_passed = 0;
+        ap_set_module_config(r->request_config, &auth_authos_module, st);
+        r->user = apr_pstrdup(r->pool, st->user);
+        r->ap_auth_type = AUTHOS_AUTH_TYPE;
+        authos_export(r, conf, st);
+        return OK;
+    }
+
+    token = find_token(r, conf);
+    if (token == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AUTHOS_LOGNO(0021)
+                      "no bearer token for %s", r->uri);
+        challenge(r, NULL, NULL);
+        return HTTP_UNAUTHORIZED;
+    }
+
+    rules.issuer = authos_conf_issuer(conf, &ok);
+    rules.audiences = conf->audiences;
+    rules.now = (long long)apr_time_sec(apr_time_now());
+    rules.skew = authos_conf_skew(conf);
+    rules.user_claim = authos_conf_user_claim(conf);
+    reason = authos_token_verify(r->pool, token, strlen(token), lookup_cb, r,
+                                 &rules, &tok);
+    if (reason == AUTHOS_ERR_NO_KEYSET) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AUTHOS_LOGNO(0022)
+                      "no usable key set for %s: AuthOS unreachable and "
+                      "nothing cached, or past AuthOSJWKSMaxStale",
+                      conf->source->value);
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_itoa(r->pool, authos_keys_retry_after(r, conf)));
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (reason != AUTHOS_OK) {
+        /* Never the token: the reason, the kid and sub (escaped,
+         * truncated), and the client. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AUTHOS_LOGNO(0023)
+                      "token refused: %s (%s); kid=%s sub=%s client=%s",
+                      authos_reason_text(reason),
+                      tok.detail ? tok.detail : "-",
+                      log_item(r, tok.jwt.kid), log_item(r, tok.sub),
+                      r->useragent_ip);
+        challenge(r, "invalid_token", authos_reason_text(reason));
+        return HTTP_UNAUTHORIZED;
+    }
+
+    st = apr_pcalloc(r->pool, sizeof(*st));
+    st->verified = 1;
+    st->user = apr_pstrdup(r->pool, tok.user);
+    st->claims = tok.claims;
+    st->payload = (const char *)tok.jwt.payload;
+    st->payload_len = tok.jwt.payload_len;
+    st->kid = apr_pstrdup(r->pool, tok.jwt.kid);
+    st->sub = tok.sub;
+    ap_set_module_config(r->request_config, &auth_authos_module, st);
+    r->user = (char *)st->user;
+    r->ap_auth_type = AUTHOS_AUTH_TYPE;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AUTHOS_LOGNO(0024)
+                  "token accepted: kid=%s sub=%s", log_item(r, st->kid),
+                  log_item(r, st->sub));
+    authos_export(r, conf, st);
+    return OK;
+}
+
+int authos_note_auth_failure(request_rec *r, const char *auth_type)
+{
+    authos_req_t *st;
+
+    if (auth_type == NULL || strcasecmp(auth_type, AUTHOS_AUTH_TYPE) != 0) {
+        return DECLINED;
+    }
+    /* Authorization refused an authenticated user (without
+     * AuthzSendForbiddenOnFailure, httpd answers 401). */
+    st = authos_req_get(r);
+    challenge(r, st != NULL && st->verified ? "insufficient_scope" : NULL,
+              NULL);
+    return OK;
+}
+
+void authos_insert_error(request_rec *r)
+{
+    authos_req_t *st;
+
+    /* A 403 for a user we authenticated whose request never got past
+     * authorization: the final authorization result was a denial (a
+     * <RequireAny> sibling that granted would have let it through). */
+    if (r->status != HTTP_FORBIDDEN || !is_ours(r)) {
+        return;
+    }
+    st = authos_req_get(r);
+    if (st != NULL && st->verified && !st->authz_passed) {
+        challenge(r, "insufficient_scope", NULL);
+    }
+}
+
+int authos_fixups(request_rec *r)
+{
+    authos_req_t *st = authos_req_get(r);
+
+    if (st != NULL) {
+        st->authz_passed = 1;
+    }
+    return DECLINED;
+}

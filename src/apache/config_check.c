@@ -1,0 +1,244 @@
+/*
+ * config_check.c: cross-directive checks over the parsed configuration
+ * tree (ap_conftree), run in check_config so that `apachectl -t` reports
+ * them with the file and line of the offending section.
+ *
+ * A directive is "visible" from a section when it appears in that
+ * section, in an enclosing one (<VirtualHost>, the server config, a
+ * <Directory> around <Files>), or in a section of the same kind whose
+ * path is a prefix of this one (<Location /api> covers <Location
+ * /api/billing>). Conditional containers (<IfModule>, <IfDefine>, ...)
+ * are looked through. The request-time check in authn.c remains the
+ * backstop for what only a .htaccess introduces.
+ */
+#include "apr_strings.h"
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "util_cfgtree.h"
+
+#include "authos_module.h"
+#include "config_check.h"
+
+APLOG_USE_MODULE(auth_authos);
+
+static const char *const transparent[] = {
+    "<IfModule", "<IfDefine", "<IfFile", "<IfDirective", "<IfSection",
+    "<Limit", "<LimitExcept", NULL};
+
+static const char *const trust_sources[] = {
+    "AuthOSBaseURL", "AuthOSJWKSURL", "AuthOSJWKSFile", NULL};
+
+static int is_transparent(const ap_directive_t *d)
+{
+    int i;
+
+    for (i = 0; transparent[i] != NULL; i++) {
+        if (strcasecmp(d->directive, transparent[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The section that applies to d: its nearest non-transparent ancestor,
+ * NULL for the server config. */
+static const ap_directive_t *section_of(const ap_directive_t *d)
+{
+    const ap_directive_t *p;
+
+    for (p = d->parent; p != NULL && is_transparent(p); p = p->parent) {
+    }
+    return p;
+}
+
+static const char *first_word(apr_pool_t *p, const char *args)
+{
+    const char *w = ap_getword_conf(p, &args);
+    apr_size_t n = strlen(w);
+
+    /* Section arguments keep the closing '>'. */
+    if (n > 0 && w[n - 1] == '>') {
+        w = apr_pstrmemdup(p, w, n - 1);
+    }
+    return w;
+}
+
+/* One of names among the children of list (looking through transparent
+ * containers, not into sections); the last one found wins. */
+static const ap_directive_t *own(const ap_directive_t *list,
+                                 const char *const *names)
+{
+    const ap_directive_t *d, *found = NULL, *inner;
+    int i;
+
+    for (d = list; d != NULL; d = d->next) {
+        if (is_transparent(d)) {
+            inner = own(d->first_child, names);
+            if (inner != NULL) {
+                found = inner;
+            }
+            continue;
+        }
+        for (i = 0; names[i] != NULL; i++) {
+            if (strcasecmp(d->directive, names[i]) == 0) {
+                found = d;
+            }
+        }
+    }
+    return found;
+}
+
+/* Sections of kind `kind` directly in list (through transparent
+ * containers) whose path is a proper prefix of path. */
+static const ap_directive_t *in_prefix_sections(apr_pool_t *p,
+                                                const ap_directive_t *list,
+                                                const char *kind,
+                                                const char *path,
+                                                const char *const *names)
+{
+    const ap_directive_t *d, *found = NULL, *hit;
+
+    for (d = list; d != NULL; d = d->next) {
+        if (is_transparent(d)) {
+            hit = in_prefix_sections(p, d->first_child, kind, path, names);
+        }
+        else if (strcasecmp(d->directive, kind) == 0) {
+            const char *other = first_word(p, d->args);
+            apr_size_t n = strlen(other);
+            hit = (n < strlen(path) && strncmp(other, path, n) == 0)
+                      ? own(d->first_child, names)
+                      : NULL;
+        }
+        else {
+            hit = NULL;
+        }
+        if (hit != NULL) {
+            found = hit;
+        }
+    }
+    return found;
+}
+
+static const ap_directive_t *visible(apr_pool_t *p, const ap_directive_t *sec,
+                                     const char *const *names)
+{
+    const ap_directive_t *s, *hit;
+
+    for (s = sec; s != NULL; s = section_of(s)) {
+        hit = own(s->first_child, names);
+        if (hit != NULL) {
+            return hit;
+        }
+    }
+    hit = own(ap_conftree, names);
+    if (hit != NULL) {
+        return hit;
+    }
+    /* Path-prefix sections of the same kind, in the same virtual host
+     * and in the server config (whose sections apply to every host). */
+    if (sec != NULL
+        && (strcasecmp(sec->directive, "<Location") == 0
+            || strcasecmp(sec->directive, "<Directory") == 0)) {
+        const char *path = first_word(p, sec->args);
+        const ap_directive_t *host = section_of(sec);
+
+        if (*path != '~') {
+            if (host != NULL) {
+                hit = in_prefix_sections(p, host->first_child, sec->directive,
+                                         path, names);
+            }
+            if (hit == NULL) {
+                hit = in_prefix_sections(p, ap_conftree, sec->directive, path,
+                                         names);
+            }
+        }
+    }
+    return hit;
+}
+
+static int report(const ap_directive_t *at, const char *what)
+{
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                 AUTHOS_LOGNO(0040) "%s:%d: %s", at->filename, at->line_num,
+                 what);
+    return 1;
+}
+
+static int check_authtype(apr_pool_t *p, const ap_directive_t *d)
+{
+    static const char *const audience[] = {"AuthOSAudience", NULL};
+    static const char *const issuer[] = {"AuthOSIssuer", NULL};
+    const ap_directive_t *sec = section_of(d);
+    const ap_directive_t *at = sec != NULL ? sec : d;
+    const ap_directive_t *src;
+    int errors = 0;
+
+    src = visible(p, sec, trust_sources);
+    if (src == NULL) {
+        errors += report(at, "AuthType authos without a trust source: add "
+                             "AuthOSBaseURL, AuthOSJWKSURL or AuthOSJWKSFile "
+                             "to this section or the server config");
+    }
+    if (visible(p, sec, audience) == NULL) {
+        errors += report(at, "AuthType authos without AuthOSAudience: name "
+                             "the audiences to accept (e.g. "
+                             "service:acme/billing) or 'any'");
+    }
+    if (src != NULL && strcasecmp(src->directive, "AuthOSBaseURL") != 0
+        && visible(p, sec, issuer) == NULL) {
+        errors += report(at, apr_psprintf(p, "%s needs an explicit "
+                                             "AuthOSIssuer (a URL or Off)",
+                                          src->directive));
+    }
+    return errors;
+}
+
+static int check_http(apr_pool_t *p, const ap_directive_t *d)
+{
+    static const char *const allow[] = {"AuthOSAllowHTTP", NULL};
+    const ap_directive_t *a;
+    const char *url = first_word(p, d->args);
+
+    if (strncasecmp(url, "http://", 7) != 0) {
+        return 0;
+    }
+    a = visible(p, section_of(d), allow);
+    if (a == NULL || strcasecmp(first_word(p, a->args), "on") != 0) {
+        return report(d, apr_psprintf(p, "%s %s: http:// needs "
+                                         "AuthOSAllowHTTP On (tokens and "
+                                         "keys would travel unprotected)",
+                                      d->directive, url));
+    }
+    return 0;
+}
+
+static int walk(apr_pool_t *p, const ap_directive_t *list)
+{
+    const ap_directive_t *d;
+    int errors = 0;
+
+    for (d = list; d != NULL; d = d->next) {
+        if (strcasecmp(d->directive, "AuthType") == 0
+            && strcasecmp(first_word(p, d->args), AUTHOS_AUTH_TYPE) == 0) {
+            errors += check_authtype(p, d);
+        }
+        else if (strcasecmp(d->directive, "AuthOSBaseURL") == 0
+                 || strcasecmp(d->directive, "AuthOSJWKSURL") == 0) {
+            errors += check_http(p, d);
+        }
+        if (d->first_child != NULL) {
+            errors += walk(p, d->first_child);
+        }
+    }
+    return errors;
+}
+
+int authos_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                        apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    (void)s;
+    return walk(ptemp, ap_conftree) == 0 ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}

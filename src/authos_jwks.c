@@ -1,0 +1,124 @@
+/*
+ * authos_jwks.c: JWK Set parsing (RFC 7517, RFC 7518 section 6.3).
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "authos_b64url.h"
+#include "authos_json.h"
+#include "authos_jwks.h"
+#include "authos_rsa.h"
+
+static apr_status_t pkey_cleanup(void *data)
+{
+    EVP_PKEY_free((EVP_PKEY *)data);
+    return APR_SUCCESS;
+}
+
+/* One member of "keys": a usable key, or NULL to skip it. */
+static EVP_PKEY *usable_key(apr_pool_t *p, json_t *jwk, const char **kid)
+{
+    const char *kty, *use, *alg, *n64, *e64;
+    unsigned char *n, *e;
+    apr_size_t nlen, elen;
+    json_t *kidv;
+
+    if (!json_is_object(jwk)) {
+        return NULL;
+    }
+    kty = authos_json_string(jwk, "kty");
+    if (kty == NULL || strcmp(kty, "RSA") != 0) {
+        return NULL;
+    }
+    /* "use" absent or "sig": an encryption key never verifies. */
+    if (json_object_get(jwk, "use") != NULL) {
+        use = authos_json_string(jwk, "use");
+        if (use == NULL || strcmp(use, "sig") != 0) {
+            return NULL;
+        }
+    }
+    if (json_object_get(jwk, "alg") != NULL) {
+        alg = authos_json_string(jwk, "alg");
+        if (alg == NULL || strcmp(alg, "RS256") != 0) {
+            return NULL;
+        }
+    }
+    kidv = json_object_get(jwk, "kid");
+    if (!json_is_string(kidv) || json_string_length(kidv) == 0) {
+        return NULL;
+    }
+    n64 = authos_json_string(jwk, "n");
+    e64 = authos_json_string(jwk, "e");
+    if (n64 == NULL || e64 == NULL
+        || authos_b64url_decode(p, n64, strlen(n64), &n, &nlen) != APR_SUCCESS
+        || authos_b64url_decode(p, e64, strlen(e64), &e, &elen)
+               != APR_SUCCESS) {
+        return NULL;
+    }
+    *kid = apr_pstrdup(p, json_string_value(kidv));
+    /* authos_rsa_public_key refuses moduli under 2048 bits. */
+    return authos_rsa_public_key(n, nlen, e, elen);
+}
+
+authos_jwks_t *authos_jwks_parse(apr_pool_t *p, const char *text,
+                                 apr_size_t len, const char **err)
+{
+    authos_jwks_t *set;
+    json_t *root, *keys, *jwk;
+    apr_size_t i;
+
+    root = authos_json_object(p, text, len);
+    if (root == NULL) {
+        *err = "not a JSON object";
+        return NULL;
+    }
+    keys = json_object_get(root, "keys");
+    if (!json_is_array(keys)) {
+        *err = "no \"keys\" array";
+        return NULL;
+    }
+    set = apr_pcalloc(p, sizeof(*set));
+    set->keys = apr_array_make(p, (int)json_array_size(keys) + 1,
+                               sizeof(authos_jwk_t));
+    json_array_foreach(keys, i, jwk) {
+        const char *kid = NULL;
+        EVP_PKEY *pkey = usable_key(p, jwk, &kid);
+        authos_jwk_t *slot;
+
+        if (pkey == NULL) {
+            set->skipped++;
+            continue;
+        }
+        apr_pool_cleanup_register(p, pkey, pkey_cleanup,
+                                  apr_pool_cleanup_null);
+        if (authos_jwks_find(set, kid) != NULL) {
+            set->skipped++;
+            continue;
+        }
+        slot = apr_array_push(set->keys);
+        slot->kid = kid;
+        slot->pkey = pkey;
+        slot->bits = EVP_PKEY_get_bits(pkey);
+    }
+    if (set->keys->nelts == 0) {
+        *err = "no usable RS256 key";
+        return NULL;
+    }
+    *err = NULL;
+    return set;
+}
+
+const authos_jwk_t *authos_jwks_find(const authos_jwks_t *set,
+                                     const char *kid)
+{
+    int i;
+
+    for (i = 0; i < set->keys->nelts; i++) {
+        const authos_jwk_t *k = &APR_ARRAY_IDX(set->keys, i, authos_jwk_t);
+        if (strcmp(k->kid, kid) == 0) {
+            return k;
+        }
+    }
+    return NULL;
+}
