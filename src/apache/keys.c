@@ -42,7 +42,6 @@ static const char *gmutex_file;
 static unsigned nslots;
 /* Per child process. */
 static local_keys_t *local;
-static apr_pool_t *local_parent;
 
 int authos_keys_pre_config(apr_pool_t *pconf)
 {
@@ -118,6 +117,25 @@ int authos_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     return OK;
 }
 
+/* At child exit: the parsed key sets live in unmanaged pools (created
+ * and destroyed by request threads without touching pchild's child list,
+ * which is not thread-safe), so they are released here. */
+static apr_status_t local_cleanup(void *data)
+{
+    unsigned i;
+
+    (void)data;
+    for (i = 0; local != NULL && i < nslots; i++) {
+        if (local[i].pool != NULL) {
+            apr_pool_destroy(local[i].pool);
+            local[i].pool = NULL;
+            local[i].set = NULL;
+        }
+    }
+    local = NULL;
+    return APR_SUCCESS;
+}
+
 void authos_keys_child_init(apr_pool_t *pchild, server_rec *s)
 {
     unsigned i;
@@ -131,12 +149,13 @@ void authos_keys_child_init(apr_pool_t *pchild, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, AUTHOS_LOGNO(0004)
                      "cannot attach to the key-set mutex in this process");
     }
-    local_parent = pchild;
     local = apr_pcalloc(pchild, nslots * sizeof(*local));
     for (i = 0; i < nslots; i++) {
         apr_thread_mutex_create(&local[i].lock, APR_THREAD_MUTEX_DEFAULT,
                                 pchild);
     }
+    apr_pool_cleanup_register(pchild, NULL, local_cleanup,
+                              apr_pool_cleanup_null);
 }
 
 /* Lock/unlock the global mutex; a failure is logged and treated as "no
@@ -288,7 +307,7 @@ static authos_key_status_t find_key(request_rec *r,
 
         apr_thread_mutex_lock(lk->lock);
         if (gen != lk->generation) {
-            apr_pool_create(&np, local_parent);
+            apr_pool_create_unmanaged_ex(&np, NULL, NULL);
             set = authos_jwks_parse(np, copy, len, &err);
             if (set == NULL) {
                 /* Validated before it was stored: only memory trouble. */
