@@ -113,9 +113,11 @@ void authos_export(request_rec *r, const authos_dir_conf_t *conf,
     put(&s, "AUTHOS_ISS", NULL, authos_json_string(c, "iss"));
     v = json_object_get(c, "exp");
     if (json_is_integer(v)) {
+        /* apr_psprintf knows no "%lld" (JSON_INTEGER_FORMAT): use
+         * APR's own 64-bit format. */
         put(&s, "AUTHOS_EXP", NULL,
-            apr_psprintf(r->pool, "%" JSON_INTEGER_FORMAT,
-                         json_integer_value(v)));
+            apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                         (apr_int64_t)json_integer_value(v)));
     }
     else if (json_is_real(v)) {
         put(&s, "AUTHOS_EXP", NULL,
