@@ -21,6 +21,7 @@
 #include "config_check.h"
 #include "export.h"
 #include "keys.h"
+#include "userinfo.h"
 
 /* pre_config (parent, before every configuration read). */
 static int authos_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -29,7 +30,11 @@ static int authos_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
     (void)ptemp;
     authos_config_reset(pconf);
-    return authos_keys_pre_config(pconf) == APR_SUCCESS ? OK : !OK;
+    if (authos_keys_pre_config(pconf) != APR_SUCCESS
+        || authos_userinfo_pre_config(pconf) != APR_SUCCESS) {
+        return !OK;
+    }
+    return OK;
 }
 
 /* post_config (parent). The first pass at startup only checks the
@@ -48,12 +53,16 @@ static int authos_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         authos_http_global_init();
         curl_ready = 1;
     }
-    return authos_keys_post_config(pconf, ptemp, s);
+    if (authos_keys_post_config(pconf, ptemp, s) != OK) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return authos_userinfo_post_config(pconf, s);
 }
 
 static void authos_child_init(apr_pool_t *pchild, server_rec *s)
 {
     authos_keys_child_init(pchild, s);
+    authos_userinfo_child_init(pchild, s);
 }
 
 static void authos_register_hooks(apr_pool_t *p)

@@ -24,6 +24,7 @@ static const struct {
     [AUTHOS_ERR_MFA_REQUIRED] = {"mfa required", "mfa_required"},
     [AUTHOS_ERR_DELEGATED] = {"delegated token", "delegated"},
     [AUTHOS_ERR_USER_CLAIM] = {"missing user claim", "user_claim"},
+    [AUTHOS_ERR_SESSION_REVOKED] = {"session revoked", "session_revoked"},
     [AUTHOS_ERR_NO_KEYSET] = {"key set unavailable", "no_keyset"},
 };
 

@@ -26,6 +26,7 @@ typedef enum {
     AUTHOS_ERR_MFA_REQUIRED,     /* mfa_required: true */
     AUTHOS_ERR_DELEGATED,        /* act claim (impersonation/delegation) */
     AUTHOS_ERR_USER_CLAIM,       /* AuthOSRemoteUserClaim not a string */
+    AUTHOS_ERR_SESSION_REVOKED,  /* /api/user answered 401 */
     AUTHOS_ERR_NO_KEYSET,        /* no usable key set: a 503, not a 401 */
     AUTHOS_REASON_COUNT
 } authos_reason_t;

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "export.h"
 #include "keys.h"
+#include "userinfo.h"
 
 APLOG_USE_MODULE(auth_authos);
 
@@ -133,6 +134,12 @@ static const char *config_gap(const authos_dir_conf_t *conf)
     if (!ok) {
         return "AuthOSJWKSURL/AuthOSJWKSFile need an explicit AuthOSIssuer";
     }
+    if ((authos_conf_perm_source(conf) == AUTHOS_PERMS_API
+         || authos_conf_session_check(conf))
+        && conf->source->kind != AUTHOS_SOURCE_BASE_URL) {
+        return "AuthOSPermissionSource api and AuthOSSessionCheck need "
+               "AuthOSBaseURL (they call {base}/api/user)";
+    }
     return NULL;
 }
 
@@ -148,6 +155,45 @@ static const char *log_item(request_rec *r, const char *s)
     return ap_escape_logitem(r->pool, s);
 }
 
+/* Must this request ask AuthOS's /api/user? For the permissions when a
+ * Require authos-permission line applies and the token cannot answer
+ * (SPEC section 6), and for AuthOSSessionCheck. Tokens of the
+ * external-resource profile (at+jwt) are refused by AuthOS's API, so
+ * they are never sent there. */
+static int wants_userinfo(const authos_dir_conf_t *conf,
+                          const authos_token_t *tok, int *for_perms)
+{
+    int mode = authos_conf_perm_source(conf);
+
+    *for_perms = 0;
+    if (tok->jwt.profile == AUTHOS_PROFILE_RESOURCE
+        || conf->source->kind != AUTHOS_SOURCE_BASE_URL) {
+        return 0;
+    }
+    if (authos_conf_perm_required(conf)
+        && (mode == AUTHOS_PERMS_API
+            || (mode == AUTHOS_PERMS_AUTO
+                && json_object_get(tok->claims, "permissions") == NULL))) {
+        *for_perms = 1;
+    }
+    return *for_perms || authos_conf_session_check(conf);
+}
+
+static int refuse(request_rec *r, authos_reason_t reason,
+                  const authos_token_t *tok)
+{
+    /* Never the token: the reason, the kid and sub (escaped, truncated),
+     * and the client. */
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AUTHOS_LOGNO(0023)
+                  "token refused: %s (%s); kid=%s sub=%s client=%s",
+                  authos_reason_text(reason),
+                  tok->detail ? tok->detail : "-",
+                  log_item(r, tok->jwt.kid), log_item(r, tok->sub),
+                  r->useragent_ip);
+    challenge(r, "invalid_token", authos_reason_text(reason));
+    return HTTP_UNAUTHORIZED;
+}
+
 int authos_check_authn(request_rec *r)
 {
     const authos_dir_conf_t *conf;
@@ -156,7 +202,7 @@ int authos_check_authn(request_rec *r)
     authos_reason_t reason;
     authos_req_t *st, *earlier;
     const char *token, *gap;
-    int ok;
+    int ok, for_perms;
 
     if (!is_ours(r)) {
         return DECLINED;
@@ -205,19 +251,26 @@ int authos_check_authn(request_rec *r)
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (reason != AUTHOS_OK) {
-        /* Never the token: the reason, the kid and sub (escaped,
-         * truncated), and the client. */
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AUTHOS_LOGNO(0023)
-                      "token refused: %s (%s); kid=%s sub=%s client=%s",
-                      authos_reason_text(reason),
-                      tok.detail ? tok.detail : "-",
-                      log_item(r, tok.jwt.kid), log_item(r, tok.sub),
-                      r->useragent_ip);
-        challenge(r, "invalid_token", authos_reason_text(reason));
-        return HTTP_UNAUTHORIZED;
+        return refuse(r, reason, &tok);
     }
 
     st = apr_pcalloc(r->pool, sizeof(*st));
+    if (wants_userinfo(conf, &tok, &for_perms)) {
+        json_t *perms;
+        int revoked, rc;
+
+        rc = authos_userinfo_get(r, conf, token, &revoked, &perms);
+        if (rc != OK) {
+            return rc;
+        }
+        if (revoked) {
+            tok.detail = "/api/user answered 401";
+            return refuse(r, AUTHOS_ERR_SESSION_REVOKED, &tok);
+        }
+        if (for_perms) {
+            st->permissions = perms;
+        }
+    }
     st->verified = 1;
     st->user = apr_pstrdup(r->pool, tok.user);
     st->claims = tok.claims;

@@ -30,6 +30,7 @@ typedef struct {
     apr_size_t payload_len;
     const char *kid;
     const char *sub;
+    json_t *permissions;     /* fetched from /api/user, or NULL */
     int authz_passed;        /* the request got past authorization */
 } authos_req_t;
 

@@ -16,6 +16,7 @@
 #include "authos_claims.h"
 #include "authos_module.h"
 #include "authz.h"
+#include "config.h"
 
 APLOG_USE_MODULE(auth_authos);
 
@@ -46,14 +47,20 @@ static const char *split(cmd_parms *cmd, const char *line, int min, int max,
         return apr_pstrcat(cmd->pool, "Require ", usage, NULL);
     }
     *parsed = a;
+    authos_conf_note_require(cmd, 0);
     return NULL;
 }
 
 static const char *parse_permission(cmd_parms *cmd, const char *line,
                                     const void **parsed)
 {
-    return split(cmd, line, 1, -1,
-                 "authos-permission needs at least one permission", parsed);
+    const char *err = split(cmd, line, 1, -1,
+                            "authos-permission needs at least one permission",
+                            parsed);
+    if (err == NULL) {
+        authos_conf_note_require(cmd, 1);
+    }
+    return err;
 }
 
 static const char *parse_platform_owner(cmd_parms *cmd, const char *line,
@@ -135,8 +142,13 @@ static authz_status check_permission(request_rec *r, const char *line,
     if (st == NULL) {
         return AUTHZ_DENIED_NO_USER;
     }
-    /* The token's permissions claim (AuthOSPermissionSource claim). */
-    perms = json_object_get(st->claims, "permissions");
+    /* Fetched from /api/user for this request, else the token's claim
+     * (never the claim under AuthOSPermissionSource api). */
+    perms = st->permissions;
+    if (perms == NULL
+        && authos_conf_perm_source(authos_dir_conf(r)) != AUTHOS_PERMS_API) {
+        perms = json_object_get(st->claims, "permissions");
+    }
     if (!json_is_array(perms)) {
         return AUTHZ_DENIED;
     }

@@ -23,6 +23,7 @@
 #define AUTHOS_DEFAULT_MAX_STALE 86400
 #define AUTHOS_DEFAULT_TIMEOUT 5
 #define AUTHOS_DEFAULT_USER_CLAIM "sub"
+#define AUTHOS_DEFAULT_USERINFO_TTL 60
 
 /* Trust sources of the configuration being read. Reset in pre_config
  * (which runs before every read), allocated from pconf. */
@@ -50,6 +51,10 @@ void *authos_create_dir_conf(apr_pool_t *p, char *dir)
     c->timeout = -1;
     c->allow_http = -1;
     c->pass_claims = -1;
+    c->perm_source = -1;
+    c->userinfo_ttl = -1;
+    c->session_check = -1;
+    c->perm_required = -1;
     return c;
 }
 
@@ -87,6 +92,10 @@ void *authos_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->user_claim = PICKP(user_claim);
     c->pass_claims = PICK(pass_claims);
     c->cookie = PICKP(cookie);
+    c->perm_source = PICK(perm_source);
+    c->userinfo_ttl = PICK(userinfo_ttl);
+    c->session_check = PICK(session_check);
+    c->perm_required = PICK(perm_required);
     return c;
 }
 
@@ -128,6 +137,52 @@ void authos_conf_http(const authos_dir_conf_t *c, authos_http_opts_t *o)
                                                   : AUTHOS_DEFAULT_TIMEOUT);
     o->ca_file = c->ca_file;
     o->allow_http = c->allow_http == 1;
+}
+
+int authos_conf_perm_source(const authos_dir_conf_t *c)
+{
+    return c->perm_source >= 0 ? c->perm_source : AUTHOS_PERMS_AUTO;
+}
+
+apr_interval_time_t authos_conf_userinfo_ttl(const authos_dir_conf_t *c)
+{
+    return apr_time_from_sec(c->userinfo_ttl >= 0
+                                 ? c->userinfo_ttl
+                                 : AUTHOS_DEFAULT_USERINFO_TTL);
+}
+
+int authos_conf_session_check(const authos_dir_conf_t *c)
+{
+    return c->session_check == 1;
+}
+
+int authos_conf_perm_required(const authos_dir_conf_t *c)
+{
+    return c->perm_required == 1;
+}
+
+void authos_conf_note_require(cmd_parms *cmd, int is_permission)
+{
+    authos_dir_conf_t *c;
+
+    /* cmd->context is the configuration of the section (or .htaccess)
+     * holding the Require line. A section with its own Require lines
+     * replaces the outer ones (AuthMerging Off), so a section with only
+     * other authos-* lines does not inherit the outer mark. */
+    if (cmd->context == NULL) {
+        return;
+    }
+    /* httpd creates a module's section configuration only when one of
+     * its directives appears there: create ours if a Require line is
+     * the first thing of ours in this section. */
+    c = ap_set_config_vectors(cmd->server, cmd->context, cmd->path,
+                              &auth_authos_module, cmd->pool);
+    if (is_permission) {
+        c->perm_required = 1;
+    }
+    else if (c->perm_required < 0) {
+        c->perm_required = 0;
+    }
 }
 
 const char *authos_conf_issuer(const authos_dir_conf_t *c, int *ok)
@@ -372,6 +427,36 @@ static const char *set_cookie(cmd_parms *cmd, void *cfg, const char *arg)
     return NULL;
 }
 
+static const char *set_perm_source(cmd_parms *cmd, void *cfg,
+                                   const char *arg)
+{
+    authos_dir_conf_t *c = cfg;
+
+    if (strcasecmp(arg, "auto") == 0) {
+        c->perm_source = AUTHOS_PERMS_AUTO;
+    }
+    else if (strcasecmp(arg, "claim") == 0) {
+        c->perm_source = AUTHOS_PERMS_CLAIM;
+    }
+    else if (strcasecmp(arg, "api") == 0) {
+        c->perm_source = AUTHOS_PERMS_API;
+    }
+    else {
+        return apr_psprintf(cmd->pool,
+                            "AuthOSPermissionSource: '%s' is not one of auto, "
+                            "claim, api",
+                            arg);
+    }
+    return NULL;
+}
+
+static const char *set_session_check(cmd_parms *cmd, void *cfg, int flag)
+{
+    (void)cmd;
+    ((authos_dir_conf_t *)cfg)->session_check = flag ? 1 : 0;
+    return NULL;
+}
+
 #define TRUST (RSRC_CONF | ACCESS_CONF)
 #define PERDIR (RSRC_CONF | OR_AUTHCFG)
 #define SECONDS(name, field, help)                                            \
@@ -403,6 +488,16 @@ const command_rec authos_cmds[] = {
                   "CA bundle for TLS to AuthOS"),
     AP_INIT_FLAG("AuthOSAllowHTTP", set_allow_http, NULL, TRUST,
                  "allow http:// AuthOS URLs (tests, loopback)"),
+    /* What AuthOS is asked about each user: makes it fetch URLs, so a
+     * trust setting too. */
+    AP_INIT_TAKE1("AuthOSPermissionSource", set_perm_source, NULL, TRUST,
+                  "where Require authos-permission reads permissions: "
+                  "auto, claim or api"),
+    SECONDS("AuthOSUserInfoTTL", userinfo_ttl,
+            "seconds an /api/user answer is reused for the same token"),
+    AP_INIT_FLAG("AuthOSSessionCheck", set_session_check, NULL, TRUST,
+                 "also confirm through /api/user that the AuthOS session "
+                 "is alive"),
     /* Per-directory behaviour, also allowed in .htaccess. */
     AP_INIT_TAKE1("AuthOSRemoteUserClaim", set_user_claim, NULL, PERDIR,
                   "claim that becomes REMOTE_USER (default sub)"),

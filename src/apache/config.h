@@ -20,6 +20,12 @@ typedef struct {
 } authos_source_t;
 
 typedef enum {
+    AUTHOS_PERMS_AUTO = 0, /* the claim when the token has one, else API */
+    AUTHOS_PERMS_CLAIM,    /* the token's permissions claim only */
+    AUTHOS_PERMS_API       /* GET {base}/api/user only */
+} authos_perm_source_t;
+
+typedef enum {
     AUTHOS_PASS_NONE = 0,
     AUTHOS_PASS_ENV = 1,
     AUTHOS_PASS_HEADERS = 2,
@@ -44,6 +50,10 @@ typedef struct {
     const char *user_claim;
     int pass_claims;
     const char *cookie;
+    int perm_source;
+    int userinfo_ttl;
+    int session_check;
+    int perm_required; /* a Require authos-permission line is here */
 } authos_dir_conf_t;
 
 extern const command_rec authos_cmds[];
@@ -65,6 +75,15 @@ int authos_conf_pass(const authos_dir_conf_t *c);
 const char *authos_conf_user_claim(const authos_dir_conf_t *c);
 void authos_conf_policy(const authos_dir_conf_t *c, authos_key_policy_t *pol);
 void authos_conf_http(const authos_dir_conf_t *c, authos_http_opts_t *o);
+int authos_conf_perm_source(const authos_dir_conf_t *c);
+apr_interval_time_t authos_conf_userinfo_ttl(const authos_dir_conf_t *c);
+int authos_conf_session_check(const authos_dir_conf_t *c);
+int authos_conf_perm_required(const authos_dir_conf_t *c);
+
+/* parse_require_line of every authos-* provider: note in the section
+ * being read whether a Require authos-permission line is there (so
+ * authentication knows to fetch the user's permissions). */
+void authos_conf_note_require(cmd_parms *cmd, int is_permission);
 
 /* The issuer to require: explicit, or the base URL by default. Sets *ok
  * to 0 when the configuration leaves it undetermined (JWKS URL or file

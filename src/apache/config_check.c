@@ -169,6 +169,8 @@ static int check_authtype(apr_pool_t *p, const ap_directive_t *d)
 {
     static const char *const audience[] = {"AuthOSAudience", NULL};
     static const char *const issuer[] = {"AuthOSIssuer", NULL};
+    static const char *const perm_source[] = {"AuthOSPermissionSource", NULL};
+    static const char *const session_check[] = {"AuthOSSessionCheck", NULL};
     const ap_directive_t *sec = section_of(d);
     const ap_directive_t *at = sec != NULL ? sec : d;
     const ap_directive_t *src;
@@ -185,11 +187,24 @@ static int check_authtype(apr_pool_t *p, const ap_directive_t *d)
                              "the audiences to accept (e.g. "
                              "service:acme/billing) or 'any'");
     }
-    if (src != NULL && strcasecmp(src->directive, "AuthOSBaseURL") != 0
-        && visible(p, sec, issuer) == NULL) {
-        errors += report(at, apr_psprintf(p, "%s needs an explicit "
-                                             "AuthOSIssuer (a URL or Off)",
-                                          src->directive));
+    if (src != NULL && strcasecmp(src->directive, "AuthOSBaseURL") != 0) {
+        const ap_directive_t *ps = visible(p, sec, perm_source);
+        const ap_directive_t *sc = visible(p, sec, session_check);
+
+        if (visible(p, sec, issuer) == NULL) {
+            errors += report(at, apr_psprintf(p, "%s needs an explicit "
+                                                 "AuthOSIssuer (a URL or "
+                                                 "Off)",
+                                              src->directive));
+        }
+        /* Both call {base}/api/user, which only a base URL names. */
+        if ((ps != NULL && strcasecmp(first_word(p, ps->args), "api") == 0)
+            || (sc != NULL && strcasecmp(first_word(p, sc->args), "on") == 0)) {
+            errors += report(at, apr_psprintf(p, "AuthOSPermissionSource api "
+                                                 "and AuthOSSessionCheck On "
+                                                 "need AuthOSBaseURL, not %s",
+                                              src->directive));
+        }
     }
     return errors;
 }

@@ -98,7 +98,8 @@ void authos_export(request_rec *r, const authos_dir_conf_t *conf,
     put(&s, "AUTHOS_ORG_SLUG", "X-AuthOS-Org-Slug", authos_claims_org(c));
     put(&s, "AUTHOS_SERVICE_SLUG", "X-AuthOS-Service-Slug",
         authos_claims_service(c));
-    v = json_object_get(c, "permissions");
+    v = st->permissions != NULL ? st->permissions
+                                : json_object_get(c, "permissions");
     put(&s, "AUTHOS_PERMISSIONS", "X-AuthOS-Permissions",
         json_is_array(v) ? joined(r->pool, v) : NULL);
     v = json_object_get(c, "is_platform_owner");
