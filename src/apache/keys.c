@@ -243,10 +243,20 @@ static int refresh(request_rec *r, const authos_dir_conf_t *conf,
     gunlock();
 
     if (rv != APR_SUCCESS || !stored) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, AUTHOS_LOGNO(0006)
-                      "key set fetch for %s %s failed: %s%s", kind_name(src->kind),
-                      src->value, kf.error ? kf.error : "JWKS too large",
-                      slot->generation ? " (keeping the cached key set)" : "");
+        /* Say what the failure leaves: stale keys still in use, or none
+         * (never cached, or past AuthOSJWKSMaxStale). */
+        const char *left = "";
+        if (authos_keyslot_usable(slot, now, &pol)) {
+            left = " (keeping the cached key set)";
+        }
+        else if (slot->generation != 0) {
+            left = " (the cached key set is past AuthOSJWKSMaxStale)";
+        }
+        /* The cause is in words already; APR's status adds nothing. */
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AUTHOS_LOGNO(0006)
+                      "key set fetch for %s %s failed: %s%s",
+                      kind_name(src->kind), src->value,
+                      kf.error ? kf.error : "JWKS too large", left);
     }
     else {
         int ok;
