@@ -52,16 +52,11 @@ int authos_keyslot_usable(const authos_keyslot_t *s, apr_time_t now,
     return s->generation != 0 && now <= s->refresh_at + pol->max_stale;
 }
 
-authos_fetch_decision_t authos_keyslot_begin(authos_keyslot_t *s,
-                                             apr_time_t now,
-                                             const authos_key_policy_t *pol,
-                                             int unknown_kid)
+/* The single-flight and throttle rules shared by both entry points:
+ * claim the fetch for this caller, or say why not. */
+static authos_fetch_decision_t claim(authos_keyslot_t *s, apr_time_t now,
+                                     const authos_key_policy_t *pol)
 {
-    int due = s->generation == 0 || now >= s->refresh_at || unknown_kid;
-
-    if (!due) {
-        return AUTHOS_FETCH_NONE;
-    }
     if (s->fetching_since != 0
         && now - s->fetching_since < pol->timeout + FETCH_GRACE) {
         return AUTHOS_FETCH_BUSY;
@@ -74,6 +69,67 @@ authos_fetch_decision_t authos_keyslot_begin(authos_keyslot_t *s,
     s->last_attempt = now;
     s->fetching_since = now;
     return AUTHOS_FETCH_NOW;
+}
+
+authos_fetch_decision_t authos_keyslot_begin(authos_keyslot_t *s,
+                                             apr_time_t now,
+                                             const authos_key_policy_t *pol,
+                                             int unknown_kid)
+{
+    if (s->generation != 0 && now < s->refresh_at && !unknown_kid) {
+        return AUTHOS_FETCH_NONE;
+    }
+    return claim(s, now, pol);
+}
+
+authos_fetch_decision_t authos_keyslot_begin_ahead(authos_keyslot_t *s,
+                                                   apr_time_t now)
+{
+    /* Only key sets a request has fetched: first fetches stay with
+     * requests ("fetched on first use"), so a source nobody uses, or
+     * that never worked, causes no background traffic. */
+    if (!s->has_settings || s->generation == 0
+        || now < s->refresh_at - (s->refresh_at - s->fetched_at) / 10) {
+        return AUTHOS_FETCH_NONE;
+    }
+    return claim(s, now, &s->policy);
+}
+
+/* FNV-1a: enough to tell kids apart in a small ring. */
+static apr_uint64_t kid_hash(const char *kid)
+{
+    apr_uint64_t h = 1469598103934665603ULL;
+
+    for (; *kid; kid++) {
+        h ^= (unsigned char)*kid;
+        h *= 1099511628211ULL;
+    }
+    return h | 1; /* never 0, the empty mark */
+}
+
+void authos_keyslot_remember_unknown(authos_keyslot_t *s, const char *kid,
+                                     apr_time_t now)
+{
+    unsigned i = s->unknown_next % AUTHOS_UNKNOWN_KIDS;
+
+    s->unknown_kid[i] = kid_hash(kid);
+    s->unknown_at[i] = now;
+    s->unknown_next = (i + 1) % AUTHOS_UNKNOWN_KIDS;
+}
+
+int authos_keyslot_recently_unknown(const authos_keyslot_t *s,
+                                    const char *kid, apr_time_t now,
+                                    apr_interval_time_t window)
+{
+    apr_uint64_t h = kid_hash(kid);
+    unsigned i;
+
+    for (i = 0; i < AUTHOS_UNKNOWN_KIDS; i++) {
+        if (s->unknown_kid[i] == h && now - s->unknown_at[i] < window) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int authos_keyslot_store(authos_keyslot_t *s, apr_time_t now,

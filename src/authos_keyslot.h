@@ -35,6 +35,16 @@ typedef struct {
 } authos_shm_header_t;
 
 typedef struct {
+    apr_interval_time_t refresh;     /* AuthOSJWKSRefresh */
+    apr_interval_time_t min_refetch; /* AuthOSJWKSMinRefetch */
+    apr_interval_time_t max_stale;   /* AuthOSJWKSMaxStale */
+    apr_interval_time_t timeout;     /* AuthOSHTTPTimeout */
+} authos_key_policy_t;
+
+/* How many recently unknown kids a slot remembers. */
+#define AUTHOS_UNKNOWN_KIDS 32
+
+typedef struct {
     char source[512];            /* what the configuration named */
     char jwks_uri[1024];         /* discovered jwks_uri, "" to rediscover */
     apr_uint64_t generation;     /* +1 per new key set; 0 = never fetched */
@@ -48,15 +58,19 @@ typedef struct {
     apr_uint32_t nkeys;
     apr_uint32_t jwks_len;
     char last_error[256];        /* "" when the last fetch succeeded */
+    /* Fetch settings of the last request that fetched this source, so
+     * that background refreshes fetch exactly as a request would. */
+    apr_uint32_t has_settings;
+    apr_uint32_t allow_http;
+    authos_key_policy_t policy;
+    char ca_file[512];
+    char issuer[512];            /* expected iss, "" when not checked */
+    /* Kids that a fetch did not find, with when (hash of the kid). */
+    apr_uint64_t unknown_kid[AUTHOS_UNKNOWN_KIDS];
+    apr_time_t unknown_at[AUTHOS_UNKNOWN_KIDS];
+    apr_uint32_t unknown_next;
     char jwks[AUTHOS_SLOT_JWKS_MAX];
 } authos_keyslot_t;
-
-typedef struct {
-    apr_interval_time_t refresh;     /* AuthOSJWKSRefresh */
-    apr_interval_time_t min_refetch; /* AuthOSJWKSMinRefetch */
-    apr_interval_time_t max_stale;   /* AuthOSJWKSMaxStale */
-    apr_interval_time_t timeout;     /* AuthOSHTTPTimeout */
-} authos_key_policy_t;
 
 typedef enum {
     AUTHOS_FETCH_NONE = 0, /* nothing to do */
@@ -88,6 +102,22 @@ authos_fetch_decision_t authos_keyslot_begin(authos_keyslot_t *s,
                                              apr_time_t now,
                                              const authos_key_policy_t *pol,
                                              int unknown_kid);
+
+/* Should a background refresher (mod_watchdog) fetch now? Only slots
+ * with a key set that a request fetched (so their settings are known);
+ * due a tenth of their lifetime before refresh_at, so that requests never
+ * find them expired. Same single-flight and throttling rules as authos_keyslot_begin,
+ * and stamps the attempt likewise. */
+authos_fetch_decision_t authos_keyslot_begin_ahead(authos_keyslot_t *s,
+                                                   apr_time_t now);
+
+/* Remember that a fetch did not bring kid; was kid found unknown within
+ * window? A flood of one junk kid then costs no fetch at all. */
+void authos_keyslot_remember_unknown(authos_keyslot_t *s, const char *kid,
+                                     apr_time_t now);
+int authos_keyslot_recently_unknown(const authos_keyslot_t *s,
+                                    const char *kid, apr_time_t now,
+                                    apr_interval_time_t window);
 
 /* Record a fetched key set (already validated). The generation changes
  * only when the bytes differ. max_age < 0: none given. Returns 0 when it

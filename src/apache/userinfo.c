@@ -7,97 +7,50 @@
  * same new token wait for that one call instead of making their own.
  */
 #include "apr_strings.h"
-#include "apr_shm.h"
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
-#include "util_mutex.h"
 
 #include "authos_uicache.h"
 #include "authos_userinfo.h"
 #include "authos_module.h"
 #include "config.h"
+#include "shm.h"
 #include "userinfo.h"
 
 APLOG_USE_MODULE(auth_authos);
 
-#define MUTEX_TYPE "authos-userinfo"
 /* Answers cached at once (rounded up to whole sets). */
 #define CACHE_ENTRIES 1024
 /* A claimed call older than its time limit plus this is presumed dead. */
 #define PENDING_GRACE apr_time_from_sec(5)
 
-static apr_shm_t *shm;
-static void *base;
-static apr_global_mutex_t *mutex;
-static const char *mutex_file;
+static authos_segment_t segment = {"authos-userinfo", "/api/user cache",
+                                   NULL, NULL, 0, NULL, NULL, 0};
 
 int authos_userinfo_pre_config(apr_pool_t *pconf)
 {
-    shm = NULL;
-    base = NULL;
-    mutex = NULL;
-    return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
-}
-
-static apr_status_t shm_cleanup(void *data)
-{
-    (void)data;
-    if (shm != NULL) {
-        apr_shm_destroy(shm);
-    }
-    shm = NULL;
-    base = NULL;
-    return APR_SUCCESS;
+    return authos_segment_register(&segment, pconf);
 }
 
 int authos_userinfo_post_config(apr_pool_t *pconf, server_rec *s)
 {
     apr_size_t size = authos_ui_size(CACHE_ENTRIES);
-    apr_status_t rv;
 
     /* Only configurations with a trust source can authenticate anyone. */
     if (authos_config_sources()->nelts == 0) {
         return OK;
     }
-    rv = apr_shm_create(&shm, size, NULL, pconf);
-    if (rv == APR_ENOTIMPL) {
-        const char *fname = ap_runtime_dir_relative(pconf,
-                                                    "authos-userinfo.shm");
-        apr_shm_remove(fname, pconf);
-        rv = apr_shm_create(&shm, size, fname, pconf);
-    }
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, AUTHOS_LOGNO(0050)
-                     "cannot create the /api/user cache shared memory "
-                     "(%" APR_SIZE_T_FMT " bytes)", size);
+    if (authos_segment_create(&segment, size, pconf, s) != OK) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    apr_pool_cleanup_register(pconf, NULL, shm_cleanup, apr_pool_cleanup_null);
-    base = apr_shm_baseaddr_get(shm);
-    authos_ui_init(base, size, CACHE_ENTRIES);
-    rv = ap_global_mutex_create(&mutex, &mutex_file, MUTEX_TYPE, NULL, s,
-                                pconf, 0);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, AUTHOS_LOGNO(0051)
-                     "cannot create the /api/user cache mutex");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
+    authos_ui_init(segment.base, size, CACHE_ENTRIES);
     return OK;
 }
 
 void authos_userinfo_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    apr_status_t rv;
-
-    if (mutex == NULL) {
-        return;
-    }
-    rv = apr_global_mutex_child_init(&mutex, mutex_file, pchild);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, AUTHOS_LOGNO(0052)
-                     "cannot attach to the /api/user cache mutex");
-    }
+    authos_segment_child_init(&segment, pchild, s);
 }
 
 static int unavailable(request_rec *r, const char *why)
@@ -134,7 +87,7 @@ int authos_userinfo_get(request_rec *r, const authos_dir_conf_t *conf,
 
     *revoked = 0;
     *perms = NULL;
-    if (base == NULL || conf->source == NULL
+    if (segment.base == NULL || conf->source == NULL
         || conf->source->kind != AUTHOS_SOURCE_BASE_URL) {
         return unavailable(r, "no AuthOSBaseURL applies here");
     }
@@ -144,12 +97,12 @@ int authos_userinfo_get(request_rec *r, const authos_dir_conf_t *conf,
     deadline = apr_time_now() + opts.timeout;
 
     for (;;) {
-        if (apr_global_mutex_lock(mutex) != APR_SUCCESS) {
+        if (authos_segment_lock(&segment) != APR_SUCCESS) {
             return unavailable(r, "cannot lock the /api/user cache");
         }
-        d = authos_ui_begin(base, key, apr_time_now(),
+        d = authos_ui_begin(segment.base, key, apr_time_now(),
                             opts.timeout + PENDING_GRACE, entry);
-        apr_global_mutex_unlock(mutex);
+        authos_segment_unlock(&segment);
         if (d == AUTHOS_UI_HIT) {
             return answer(r, entry, revoked, perms);
         }
@@ -166,25 +119,25 @@ int authos_userinfo_get(request_rec *r, const authos_dir_conf_t *conf,
 
     st = authos_userinfo_fetch(r->pool, conf->source->value, token, &opts,
                                &ui);
-    if (apr_global_mutex_lock(mutex) != APR_SUCCESS) {
+    if (authos_segment_lock(&segment) != APR_SUCCESS) {
         return unavailable(r, "cannot lock the /api/user cache");
     }
     cached = 0;
     if (st == AUTHOS_USERINFO_OK) {
-        cached = authos_ui_store(base, key, apr_time_now(),
+        cached = authos_ui_store(segment.base, key, apr_time_now(),
                                  authos_conf_userinfo_ttl(conf),
                                  AUTHOS_UI_READY, ui.permissions,
                                  strlen(ui.permissions));
     }
     else if (st == AUTHOS_USERINFO_REVOKED) {
-        cached = authos_ui_store(base, key, apr_time_now(),
+        cached = authos_ui_store(segment.base, key, apr_time_now(),
                                  authos_conf_userinfo_ttl(conf),
                                  AUTHOS_UI_REVOKED, "", 0);
     }
     else {
-        authos_ui_abandon(base, key);
+        authos_ui_abandon(segment.base, key);
     }
-    apr_global_mutex_unlock(mutex);
+    authos_segment_unlock(&segment);
 
     if (st == AUTHOS_USERINFO_FAILED) {
         return unavailable(r, apr_pstrcat(r->pool, conf->source->value,
