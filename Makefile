@@ -40,7 +40,7 @@ module: build/libauthos.a
 	    APXS_CFLAGS="$(EXTRA_CFLAGS:%=-Wc,%)" \
 	    APXS_LDFLAGS="$(EXTRA_LDFLAGS:%=-Wl,%)"
 
-build/unit/%: tests/unit/%.c tests/unit/unit_helpers.h build/libauthos.a
+build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libauthos.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_CORE) -Isrc -Itests/unit -o $@ $< build/libauthos.a \
 	    $(LIBS_CORE) -lcmocka $(EXTRA_LDFLAGS)

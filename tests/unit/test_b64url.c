@@ -21,22 +21,52 @@ static const struct {
     {"foobar", "Zm9vYmFy"},
 };
 
-/* Decode a NUL-terminated string; expects failure to leave *out NULL. */
-static apr_status_t decode(apr_pool_t *p, const char *in, unsigned char **out,
-                           apr_size_t *outlen)
+/* An input for the decoder; IN takes a string literal, so that sizeof
+ * gives its exact length, NULs included. */
+typedef struct {
+    const char *text;
+    apr_size_t len;
+} input_t;
+
+#define IN(s) {(s), sizeof(s) - 1}
+
+/* Every input is refused, leaving *out NULL and *outlen 0. */
+#define assert_refused(p, ...)                                                \
+    do {                                                                      \
+        static const input_t in_[] = {__VA_ARGS__};                           \
+        assert_all_refused((p), in_, UNIT_NELTS(in_));                        \
+    } while (0)
+
+static void assert_all_refused(apr_pool_t *p, const input_t *in, size_t n)
 {
-    return authos_b64url_decode(p, in, strlen(in), out, outlen);
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char *out = (unsigned char *)"sentinel";
+        apr_size_t outlen = 99;
+
+        assert_int_equal(authos_b64url_decode(p, in[i].text, in[i].len, &out,
+                                              &outlen),
+                         APR_EINVAL);
+        assert_null(out);
+        assert_int_equal(outlen, 0);
+    }
 }
 
-static void assert_refused(apr_pool_t *p, const char *in, apr_size_t len)
+/* The first len bytes of in decode to the plain_len bytes of plain,
+ * followed by a NUL. */
+static void assert_decodes(apr_pool_t *p, const char *in, apr_size_t len,
+                           const void *plain, apr_size_t plain_len)
 {
-    unsigned char *out = (unsigned char *)"sentinel";
+    unsigned char *out = NULL;
     apr_size_t outlen = 99;
 
     assert_int_equal(authos_b64url_decode(p, in, len, &out, &outlen),
-                     APR_EINVAL);
-    assert_null(out);
-    assert_int_equal(outlen, 0);
+                     APR_SUCCESS);
+    assert_non_null(out);
+    assert_int_equal(outlen, plain_len);
+    assert_memory_equal(out, plain, plain_len);
+    assert_int_equal(out[plain_len], '\0');
 }
 
 static void b64url_encodes_rfc4648_vectors(void **state)
@@ -44,7 +74,7 @@ static void b64url_encodes_rfc4648_vectors(void **state)
     apr_pool_t *p = *state;
     size_t i;
 
-    for (i = 0; i < sizeof(rfc4648) / sizeof(rfc4648[0]); i++) {
+    for (i = 0; i < UNIT_NELTS(rfc4648); i++) {
         const char *plain = rfc4648[i].plain;
         assert_string_equal(authos_b64url_encode(p,
                                                  (const unsigned char *)plain,
@@ -58,15 +88,9 @@ static void b64url_decodes_rfc4648_vectors(void **state)
     apr_pool_t *p = *state;
     size_t i;
 
-    for (i = 0; i < sizeof(rfc4648) / sizeof(rfc4648[0]); i++) {
-        unsigned char *out = NULL;
-        apr_size_t outlen = 99;
-
-        assert_int_equal(decode(p, rfc4648[i].encoded, &out, &outlen),
-                         APR_SUCCESS);
-        assert_non_null(out);
-        assert_int_equal(outlen, strlen(rfc4648[i].plain));
-        assert_memory_equal(out, rfc4648[i].plain, outlen + 1);
+    for (i = 0; i < UNIT_NELTS(rfc4648); i++) {
+        const char *in = rfc4648[i].encoded, *plain = rfc4648[i].plain;
+        assert_decodes(p, in, strlen(in), plain, strlen(plain));
     }
 }
 
@@ -76,13 +100,9 @@ static void b64url_uses_dash_and_underscore(void **state)
     /* Standard base64 "+/8=" / "-_8" in base64url: the two characters
      * where the alphabets differ. */
     static const unsigned char bytes[] = {0xfb, 0xff};
-    unsigned char *out = NULL;
-    apr_size_t outlen = 0;
 
     assert_string_equal(authos_b64url_encode(p, bytes, sizeof(bytes)), "-_8");
-    assert_int_equal(decode(p, "-_8", &out, &outlen), APR_SUCCESS);
-    assert_int_equal(outlen, 2);
-    assert_memory_equal(out, bytes, 2);
+    assert_decodes(p, "-_8", 3, bytes, sizeof(bytes));
 }
 
 static void b64url_round_trips_every_byte_value(void **state)
@@ -98,129 +118,76 @@ static void b64url_round_trips_every_byte_value(void **state)
     /* Every length 0..256 exercises the three tail shapes. */
     for (len = 0; len <= sizeof(all); len++) {
         char *enc = authos_b64url_encode(p, all, len);
-        unsigned char *out = NULL;
-        apr_size_t outlen = 0;
 
         assert_string_equal(enc, unit_b64url(p, all, len));
-        assert_int_equal(decode(p, enc, &out, &outlen), APR_SUCCESS);
-        assert_int_equal(outlen, len);
-        assert_memory_equal(out, all, len);
+        assert_decodes(p, enc, strlen(enc), all, len);
     }
 }
 
 static void b64url_decoded_output_is_nul_terminated(void **state)
 {
     apr_pool_t *p = *state;
-    unsigned char *out = NULL;
-    apr_size_t outlen = 0;
 
-    assert_int_equal(decode(p, "Zm9vYmE", &out, &outlen), APR_SUCCESS);
-    assert_int_equal(outlen, 5);
-    assert_int_equal(out[5], '\0');
-    assert_string_equal((char *)out, "fooba");
-
-    assert_int_equal(decode(p, "", &out, &outlen), APR_SUCCESS);
-    assert_non_null(out);
-    assert_int_equal(outlen, 0);
-    assert_int_equal(out[0], '\0');
+    /* assert_decodes checks the NUL after the output. */
+    assert_decodes(p, "Zm9vYmE", 7, "fooba", 5);
+    assert_decodes(p, "", 0, "", 0);
 }
 
 static void b64url_decodes_only_len_bytes(void **state)
 {
-    apr_pool_t *p = *state;
-    unsigned char *out = NULL;
-    apr_size_t outlen = 0;
-
     /* Length-explicit: the bytes after len are never read. */
-    assert_int_equal(authos_b64url_decode(p, "Zm9vYmFy", 4, &out, &outlen),
-                     APR_SUCCESS);
-    assert_int_equal(outlen, 3);
-    assert_string_equal((char *)out, "foo");
+    assert_decodes(*state, "Zm9vYmFy", 4, "foo", 3);
 }
 
 static void b64url_rejects_padding(void **state)
 {
-    apr_pool_t *p = *state;
-
-    assert_refused(p, "Zg==", 4);
-    assert_refused(p, "Zm8=", 4);
-    assert_refused(p, "Zg=", 3);
-    assert_refused(p, "Zm9vYg==", 8);
-    assert_refused(p, "====", 4);
+    assert_refused(*state, IN("Zg=="), IN("Zm8="), IN("Zg="), IN("Zm9vYg=="),
+                   IN("===="));
 }
 
 static void b64url_rejects_standard_alphabet(void **state)
 {
-    apr_pool_t *p = *state;
-
-    assert_refused(p, "+_8", 3);
-    assert_refused(p, "-/8", 3);
-    assert_refused(p, "+/8", 3);
+    assert_refused(*state, IN("+_8"), IN("-/8"), IN("+/8"));
 }
 
 static void b64url_rejects_whitespace(void **state)
 {
-    apr_pool_t *p = *state;
-
-    assert_refused(p, "Zm9v Yg", 7);
-    assert_refused(p, " Zm9v", 5);
-    assert_refused(p, "Zm9v\n", 5);
-    assert_refused(p, "Zm9\tv", 5);
-    assert_refused(p, "Zm9v\r\nYg", 8);
+    assert_refused(*state, IN("Zm9v Yg"), IN(" Zm9v"), IN("Zm9v\n"),
+                   IN("Zm9\tv"), IN("Zm9v\r\nYg"));
 }
 
 static void b64url_rejects_nul(void **state)
 {
-    apr_pool_t *p = *state;
-
-    assert_refused(p, "Zm9v\0Yg", 7);
-    assert_refused(p, "Z\0g", 3);
-    assert_refused(p, "\0\0", 2);
+    assert_refused(*state, IN("Zm9v\0Yg"), IN("Z\0g"), IN("\0\0"));
 }
 
 static void b64url_rejects_length_one_mod_four(void **state)
 {
-    apr_pool_t *p = *state;
-
-    assert_refused(p, "Z", 1);
-    assert_refused(p, "A", 1);
-    assert_refused(p, "Zm9vY", 5);
-    assert_refused(p, "Zm9vYmFyZ", 9);
+    assert_refused(*state, IN("Z"), IN("A"), IN("Zm9vY"), IN("Zm9vYmFyZ"));
 }
 
 static void b64url_rejects_nonzero_trailing_bits(void **state)
 {
     apr_pool_t *p = *state;
-    unsigned char *out = NULL;
-    apr_size_t outlen = 0;
 
     /* "Zg" is the one spelling of "f"; "Zh".."Zv" carry junk low bits. */
-    assert_int_equal(decode(p, "Zg", &out, &outlen), APR_SUCCESS);
-    assert_refused(p, "Zh", 2);
-    assert_refused(p, "Zv", 2);
+    assert_decodes(p, "Zg", 2, "f", 1);
+    assert_refused(p, IN("Zh"), IN("Zv"));
     /* "Zm8" is "fo"; "Zm9" differs only in the two unused bits. */
-    assert_int_equal(decode(p, "Zm8", &out, &outlen), APR_SUCCESS);
-    assert_refused(p, "Zm9", 3);
-    assert_refused(p, "Zm9vYh", 6);
+    assert_decodes(p, "Zm8", 3, "fo", 2);
+    assert_refused(p, IN("Zm9"), IN("Zm9vYh"));
 }
 
 static void b64url_rejects_high_bit_bytes(void **state)
 {
-    apr_pool_t *p = *state;
-
-    assert_refused(p, "\xffg", 2);
-    assert_refused(p, "Zm9v\x80g", 6);
-    /* "Zé" in UTF-8: three bytes, one of them not in the alphabet. */
-    assert_refused(p, "Z\xc3\xa9", 3);
+    /* The last: "Zé" in UTF-8, three bytes, one of them not in the
+     * alphabet. */
+    assert_refused(*state, IN("\xffg"), IN("Zm9v\x80g"), IN("Z\xc3\xa9"));
 }
 
 static void b64url_rejects_other_punctuation(void **state)
 {
-    apr_pool_t *p = *state;
-
-    assert_refused(p, "Zm.v", 4);
-    assert_refused(p, "Zm9v*g", 6);
-    assert_refused(p, "Zm9%", 4);
+    assert_refused(*state, IN("Zm.v"), IN("Zm9v*g"), IN("Zm9%"));
 }
 
 int main(void)

@@ -7,66 +7,39 @@
 #include "authos_claims.h"
 #include "authos_json.h"
 
-#define NOW 1700000000LL
+/* The shared clock, issuer and payload of a valid management token
+ * (unit_helpers.h). */
+#define NOW UNIT_NOW
 #define SKEW 60
-#define ISSUER "https://auth.example.com"
-
-/* A valid management token's payload, as AuthOS issues it. */
-#define BASE_CLAIMS                                                           \
-    "{\"sub\":\"u1\",\"email\":\"u1@example.com\","                           \
-    "\"is_platform_owner\":false,\"iss\":\"" ISSUER "\","                     \
-    "\"aud\":\"platform\",\"exp\":1700003600,\"iat\":1699999990,"             \
-    "\"jti\":\"j1\",\"token_use\":\"management_access\"}"
+#define ISSUER UNIT_ISSUER
+#define BASE_CLAIMS UNIT_CLAIMS
 
 typedef struct {
-    apr_pool_t *p;
+    apr_pool_t *p; /* first: see unit_pool_fixture */
     authos_claim_rules_t rules;
     apr_array_header_t *aud;
 } fixture_t;
 
 static int setup(void **state)
 {
-    fixture_t *f;
-    apr_pool_t *p;
+    fixture_t *f = unit_pool_fixture(sizeof(*f));
 
-    if (unit_pool_setup((void **)&p) != 0) {
+    if (f == NULL) {
         return -1;
     }
-    f = apr_pcalloc(p, sizeof(*f));
-    f->p = p;
-    f->aud = apr_array_make(p, 2, sizeof(const char *));
+    f->aud = apr_array_make(f->p, 2, sizeof(const char *));
     APR_ARRAY_PUSH(f->aud, const char *) = "api";
     APR_ARRAY_PUSH(f->aud, const char *) = "platform";
-    f->rules.issuer = ISSUER;
-    f->rules.audiences = f->aud;
-    f->rules.now = NOW;
-    f->rules.skew = SKEW;
-    f->rules.user_claim = "sub";
+    f->rules = (authos_claim_rules_t)UNIT_CLAIM_RULES(f->aud, SKEW);
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    void *p = f->p;
+#define claims_test(t)                                                        \
+    cmocka_unit_test_setup_teardown(t, setup, unit_pool_fixture_teardown)
 
-    return unit_pool_teardown(&p);
-}
-
-#define claims_test(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-
-/* The base claims, owned by the fixture's pool. */
-static json_t *base(fixture_t *f)
-{
-    json_error_t err;
-    json_t *c = json_loads(BASE_CLAIMS, 0, &err);
-
-    assert_non_null(c);
-    return authos_json_pool_own(f->p, c);
-}
-
-/* Claims parsed from text (for shapes easier to write than to build). */
+/* Claims parsed from text (for shapes easier to write than to build),
+ * owned by the fixture's pool. */
 static json_t *parse(fixture_t *f, const char *text)
 {
     json_error_t err;
@@ -74,6 +47,12 @@ static json_t *parse(fixture_t *f, const char *text)
 
     assert_non_null(c);
     return authos_json_pool_own(f->p, c);
+}
+
+/* The base claims. */
+static json_t *base(fixture_t *f)
+{
+    return parse(f, BASE_CLAIMS);
 }
 
 /* The base claims with name set to the JSON text value, or removed when
@@ -331,7 +310,7 @@ static void claims_rejects_token_use_mfa_preauth(void **state)
                                    AUTHOS_PROFILE_RESOURCE};
     size_t i;
 
-    for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+    for (i = 0; i < UNIT_NELTS(profiles); i++) {
         assert_int_equal(check_as(f, profiles[i],
                                   with(f, "token_use", "\"mfa_preauth\"")),
                          AUTHOS_ERR_TOKEN_USE);
@@ -427,7 +406,7 @@ static void claims_reports_first_failure_in_spec_order(void **state)
     size_t i;
 
     f->rules.user_claim = "email";
-    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+    for (i = 0; i < UNIT_NELTS(steps); i++) {
         assert_int_equal(check(f, c), steps[i].reason);
         if (steps[i].fix_value == NULL) {
             assert_int_equal(json_object_del(c, steps[i].fix_name), 0);

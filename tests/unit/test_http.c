@@ -7,6 +7,17 @@
 
 #include "authos_http.h"
 
+/* None of the n urls is allowed, whether plain http is allowed or not. */
+static void assert_refused_even_with_http(const char *const *urls, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        assert_false(authos_http_url_allowed(urls[i], 0));
+        assert_false(authos_http_url_allowed(urls[i], 1));
+    }
+}
+
 static void http_allows_https_urls(void **state)
 {
     (void)state;
@@ -46,13 +57,9 @@ static void http_refuses_other_schemes(void **state)
         "/.well-known/jwks.json",
         "",
     };
-    size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
-        assert_false(authos_http_url_allowed(urls[i], 0));
-        assert_false(authos_http_url_allowed(urls[i], 1));
-    }
+    assert_refused_even_with_http(urls, UNIT_NELTS(urls));
 }
 
 static void http_refuses_credentials_in_url(void **state)
@@ -83,13 +90,9 @@ static void http_refuses_whitespace_and_control_characters(void **state)
         "https://auth.example.com/\x7f",
         "https://auth.example.com/\x01",
     };
-    size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
-        assert_false(authos_http_url_allowed(urls[i], 0));
-        assert_false(authos_http_url_allowed(urls[i], 1));
-    }
+    assert_refused_even_with_http(urls, UNIT_NELTS(urls));
 }
 
 static void http_refuses_empty_host(void **state)

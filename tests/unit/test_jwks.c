@@ -359,7 +359,7 @@ static void jwks_rejects_text_that_is_not_a_jwk_set(void **state)
     };
     size_t i;
 
-    for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+    for (i = 0; i < UNIT_NELTS(junk); i++) {
         assert_refused(p, junk[i]);
     }
     /* A good set with trailing text. */

@@ -162,7 +162,7 @@ static void jwt_rejects_bad_base64url_in_each_part(void **state)
     assert_int_equal(parse(p, apr_pstrcat(p, h, ".", pl, ".", SIG, NULL),
                            &jwt),
                      AUTHOS_OK);
-    for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+    for (i = 0; i < UNIT_NELTS(junk); i++) {
         /* Replacing the last character keeps each part's length. */
         char *bh = apr_pstrdup(p, h), *bp = apr_pstrdup(p, pl);
         char *bs = apr_pstrdup(p, SIG);
@@ -284,7 +284,7 @@ static void jwt_rejects_other_algorithms(void **state)
     };
     size_t i;
 
-    for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+    for (i = 0; i < UNIT_NELTS(algs); i++) {
         char *hdr = apr_psprintf(p, "{\"alg\":%s,\"kid\":\"k1\"}", algs[i]);
         assert_int_equal(parse_header(p, hdr, &jwt), AUTHOS_ERR_ALGORITHM);
     }
@@ -380,7 +380,7 @@ static void jwt_accepts_access_token_types(void **state)
     };
     size_t i;
 
-    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    for (i = 0; i < UNIT_NELTS(ok); i++) {
         authos_jwt_t jwt;
         char *hdr = apr_psprintf(
             p, "{\"alg\":\"RS256\",\"kid\":\"k1\",\"typ\":\"%s\"}", ok[i].typ);
@@ -416,7 +416,7 @@ static void jwt_rejects_refused_token_types(void **state)
     };
     size_t i;
 
-    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    for (i = 0; i < UNIT_NELTS(refused); i++) {
         authos_jwt_t jwt;
         char *hdr = apr_psprintf(
             p, "{\"alg\":\"RS256\",\"kid\":\"k1\",\"typ\":\"%s\"}",

@@ -99,7 +99,7 @@ static void rsa_rejects_flipped_signature_bit(void **state)
     unsigned char *sig = b64(p, a2_signature, &siglen);
     static const apr_size_t where[] = {0, 1, 127, 254, 255};
 
-    for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+    for (i = 0; i < UNIT_NELTS(where); i++) {
         sig[where[i]] ^= 0x01;
         assert_int_equal(verify(key, a2_signing_input,
                                 strlen(a2_signing_input), sig, siglen),

@@ -7,17 +7,14 @@
 #include "authos_jwks.h"
 #include "authos_verify.h"
 
-#define NOW 1700000000LL
-#define ISSUER "https://auth.example.com"
+/* The shared issuer and payload of a valid management token
+ * (unit_helpers.h). */
+#define ISSUER UNIT_ISSUER
+#define CLAIMS UNIT_CLAIMS
 #define HDR(kid)                                                              \
     "{\"alg\":\"RS256\",\"typ\":\"authos-management+jwt\",\"kid\":\"" kid "\"}"
 #define HDR_K1 HDR("k1")
 #define HDR_K2 HDR("k2")
-#define CLAIMS                                                                \
-    "{\"sub\":\"u1\",\"email\":\"u1@example.com\","                           \
-    "\"is_platform_owner\":false,\"iss\":\"" ISSUER "\","                     \
-    "\"aud\":\"platform\",\"exp\":1700003600,\"iat\":1699999990,"             \
-    "\"jti\":\"j1\",\"token_use\":\"management_access\"}"
 
 /* ka and kc are the issuer's keys (kids k1 and k2); kb is an attacker's
  * key that claims kid k1. */
@@ -31,7 +28,7 @@ typedef struct {
 } lookup_ctx_t;
 
 typedef struct {
-    apr_pool_t *p;
+    apr_pool_t *p; /* first: see unit_pool_fixture */
     lookup_ctx_t keys;
     authos_claim_rules_t rules;
     authos_token_t out;
@@ -76,44 +73,31 @@ static int group_teardown(void **state)
 
 static int setup(void **state)
 {
-    apr_pool_t *p;
-    fixture_t *f;
+    fixture_t *f = unit_pool_fixture(sizeof(*f));
     apr_array_header_t *aud;
     const char *err = NULL;
     char *jwks;
 
-    if (unit_pool_setup((void **)&p) != 0) {
+    if (f == NULL) {
         return -1;
     }
-    f = apr_pcalloc(p, sizeof(*f));
-    f->p = p;
     /* The key set as AuthOS publishes it: public members only. */
-    jwks = apr_pstrcat(p, "{\"keys\":[", unit_jwk(p, ka, "k1", "sig", "RS256"),
-                       ",", unit_jwk(p, kc, "k2", "sig", "RS256"), "]}", NULL);
-    f->keys.set = authos_jwks_parse(p, jwks, strlen(jwks), &err);
+    jwks = apr_pstrcat(f->p, "{\"keys\":[",
+                       unit_jwk(f->p, ka, "k1", "sig", "RS256"), ",",
+                       unit_jwk(f->p, kc, "k2", "sig", "RS256"), "]}", NULL);
+    f->keys.set = authos_jwks_parse(f->p, jwks, strlen(jwks), &err);
     if (f->keys.set == NULL) {
         return -1;
     }
-    aud = apr_array_make(p, 1, sizeof(const char *));
+    aud = apr_array_make(f->p, 1, sizeof(const char *));
     APR_ARRAY_PUSH(aud, const char *) = "platform";
-    f->rules.issuer = ISSUER;
-    f->rules.audiences = aud;
-    f->rules.now = NOW;
-    f->rules.skew = 60;
-    f->rules.user_claim = "sub";
+    f->rules = (authos_claim_rules_t)UNIT_CLAIM_RULES(aud, 60);
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    void *p = f->p;
-
-    return unit_pool_teardown(&p);
-}
-
-#define verify_test(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define verify_test(t)                                                        \
+    cmocka_unit_test_setup_teardown(t, setup, unit_pool_fixture_teardown)
 
 static authos_reason_t verify(fixture_t *f, const char *token)
 {

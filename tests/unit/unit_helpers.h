@@ -19,6 +19,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <apr_general.h>
 #include <apr_pools.h>
@@ -30,6 +33,29 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+
+/* How many elements a static array has. */
+#define UNIT_NELTS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The issuer and clock the claim and token tests agree on, and a valid
+ * management token's payload as AuthOS issues it (iat 10 s before
+ * UNIT_NOW, exp an hour after). */
+#define UNIT_NOW 1700000000LL
+#define UNIT_ISSUER "https://auth.example.com"
+#define UNIT_CLAIMS                                                           \
+    "{\"sub\":\"u1\",\"email\":\"u1@example.com\","                           \
+    "\"is_platform_owner\":false,\"iss\":\"" UNIT_ISSUER "\","                \
+    "\"aud\":\"platform\",\"exp\":1700003600,\"iat\":1699999990,"             \
+    "\"jti\":\"j1\",\"token_use\":\"management_access\"}"
+
+/* Initializer of the authos_claim_rules_t those tokens pass: UNIT_ISSUER,
+ * one of audiences (an array of const char *), UNIT_NOW give or take skew
+ * seconds, REMOTE_USER from sub. */
+#define UNIT_CLAIM_RULES(audiences_, skew_)                                   \
+    {                                                                         \
+        .issuer = UNIT_ISSUER, .audiences = (audiences_), .now = UNIT_NOW,    \
+        .skew = (skew_), .user_claim = "sub"                                  \
+    }
 
 /* apr_initialize once per test binary; apr_terminate at exit so valgrind
  * sees APR's global pool released. */
@@ -70,6 +96,101 @@ static inline int unit_pool_teardown(void **state)
 /* Shorthand for a test using the pool fixture. */
 #define unit_pool_test(f)                                                     \
     cmocka_unit_test_setup_teardown(f, unit_pool_setup, unit_pool_teardown)
+
+/* A zeroed fixture struct of size bytes in a fresh pool, for a setup to
+ * fill in. Its first member must be that pool (apr_pool_t *p), so that
+ * unit_pool_fixture_teardown finds it; NULL when the pool fails. */
+static inline void *unit_pool_fixture(apr_size_t size)
+{
+    apr_pool_t *p = NULL;
+    apr_pool_t **f;
+
+    if (unit_pool_setup((void **)&p) != 0) {
+        return NULL;
+    }
+    f = apr_pcalloc(p, size);
+    *f = p;
+    return f;
+}
+
+static inline int unit_pool_fixture_teardown(void **state)
+{
+    void *p = *(apr_pool_t **)*state;
+
+    *state = NULL;
+    return unit_pool_teardown(&p);
+}
+
+/* A region on the heap standing in for a shared memory segment. A
+ * fixture that needs more makes a unit_region_t its first member. */
+typedef struct {
+    void *base;
+    apr_size_t size;
+} unit_region_t;
+
+/* A zeroed fixture struct of fixture_size bytes whose region has size
+ * bytes of 0xa5 (so an init that skips a byte shows), or NULL. */
+static inline void *unit_region_new(size_t fixture_size, apr_size_t size)
+{
+    unit_region_t *r = calloc(1, fixture_size);
+
+    if (r == NULL) {
+        return NULL;
+    }
+    r->base = malloc(size);
+    if (r->base == NULL) {
+        free(r);
+        return NULL;
+    }
+    r->size = size;
+    memset(r->base, 0xa5, size);
+    return r;
+}
+
+static inline void unit_region_free(void *fixture)
+{
+    unit_region_t *r = fixture;
+
+    if (r != NULL) {
+        free(r->base);
+        free(r);
+    }
+}
+
+static inline int unit_region_teardown(void **state)
+{
+    unit_region_free(*state);
+    *state = NULL;
+    return 0;
+}
+
+/* An anonymous MAP_SHARED region, so what a forked child writes there the
+ * parent sees; munmap it when done. */
+static inline void *unit_shared_map(apr_size_t size)
+{
+    void *base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    assert_true(base != MAP_FAILED);
+    return base;
+}
+
+/* Runs child(arg) in a forked process and asserts that it exited with 0.
+ * child must not use cmocka asserts: it returns a non-zero code that says
+ * what went wrong. */
+static inline void unit_run_in_child(int (*child)(void *), void *arg)
+{
+    pid_t pid = fork();
+    int status = 0;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        _exit(child(arg));
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
 
 /* base64url without padding (RFC 4648 section 5), independent of
  * authos_b64url_encode: OpenSSL's base64, then the URL-safe alphabet. */
