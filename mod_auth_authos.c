@@ -21,6 +21,7 @@
 #include "config_check.h"
 #include "export.h"
 #include "keys.h"
+#include "tokcache.h"
 #include "userinfo.h"
 
 /* pre_config (parent, before every configuration read). */
@@ -63,6 +64,7 @@ static void authos_child_init(apr_pool_t *pchild, server_rec *s)
 {
     authos_keys_child_init(pchild, s);
     authos_userinfo_child_init(pchild, s);
+    authos_tokcache_child_init(pchild, s);
 }
 
 static void authos_register_hooks(apr_pool_t *p)
@@ -88,8 +90,8 @@ AP_DECLARE_MODULE(auth_authos) = {
     STANDARD20_MODULE_STUFF,
     authos_create_dir_conf, /* per-directory config */
     authos_merge_dir_conf,  /* merge per-directory */
-    NULL,                   /* per-server config */
-    NULL,                   /* merge per-server */
+    authos_create_srv_conf, /* per-server config */
+    authos_merge_srv_conf,  /* merge per-server */
     authos_cmds,            /* directives */
     authos_register_hooks,  /* hooks */
     AP_MODULE_FLAG_NONE     /* flags */

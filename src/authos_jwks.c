@@ -16,8 +16,30 @@ static apr_status_t pkey_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+/* Tells two keys with the same kid apart (a cached verification is valid
+ * only while the very key that made it is listed). */
+static apr_uint64_t fingerprint(const unsigned char *n, apr_size_t nlen,
+                                const unsigned char *e, apr_size_t elen)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    apr_uint64_t fp = 0;
+
+    if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1
+        && EVP_DigestUpdate(ctx, n, nlen) == 1
+        && EVP_DigestUpdate(ctx, "\0", 1) == 1
+        && EVP_DigestUpdate(ctx, e, elen) == 1
+        && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen >= 8) {
+        memcpy(&fp, md, sizeof(fp));
+    }
+    EVP_MD_CTX_free(ctx);
+    return fp;
+}
+
 /* One member of "keys": a usable key, or NULL to skip it. */
-static EVP_PKEY *usable_key(apr_pool_t *p, json_t *jwk, const char **kid)
+static EVP_PKEY *usable_key(apr_pool_t *p, json_t *jwk, const char **kid,
+                            apr_uint64_t *fp)
 {
     const char *kty, *use, *alg, *n64, *e64;
     unsigned char *n, *e;
@@ -57,6 +79,7 @@ static EVP_PKEY *usable_key(apr_pool_t *p, json_t *jwk, const char **kid)
         return NULL;
     }
     *kid = apr_pstrdup(p, json_string_value(kidv));
+    *fp = fingerprint(n, nlen, e, elen);
     /* authos_rsa_public_key refuses moduli under 2048 bits. */
     return authos_rsa_public_key(n, nlen, e, elen);
 }
@@ -83,7 +106,8 @@ authos_jwks_t *authos_jwks_parse(apr_pool_t *p, const char *text,
                                sizeof(authos_jwk_t));
     json_array_foreach(keys, i, jwk) {
         const char *kid = NULL;
-        EVP_PKEY *pkey = usable_key(p, jwk, &kid);
+        apr_uint64_t fp = 0;
+        EVP_PKEY *pkey = usable_key(p, jwk, &kid, &fp);
         authos_jwk_t *slot;
 
         if (pkey == NULL) {
@@ -100,6 +124,7 @@ authos_jwks_t *authos_jwks_parse(apr_pool_t *p, const char *text,
         slot->kid = kid;
         slot->pkey = pkey;
         slot->bits = EVP_PKEY_get_bits(pkey);
+        slot->fp = fp;
     }
     if (set->keys->nelts == 0) {
         *err = "no usable RS256 key";

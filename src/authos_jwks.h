@@ -13,6 +13,7 @@ typedef struct {
     const char *kid;
     EVP_PKEY *pkey;   /* freed when the key set's pool is cleared */
     int bits;
+    apr_uint64_t fp;  /* fingerprint: SHA-256 of n and e, first 8 bytes */
 } authos_jwk_t;
 
 typedef struct {

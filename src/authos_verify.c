@@ -9,6 +9,25 @@
 #include "authos_rsa.h"
 #include "authos_verify.h"
 
+/* Step 5 and 6: the payload, parsed only once it is authentic. */
+static authos_reason_t check_payload(apr_pool_t *p,
+                                     const authos_claim_rules_t *rules,
+                                     authos_token_t *out)
+{
+    const char *sub;
+
+    out->claims = authos_json_object(p, (const char *)out->jwt.payload,
+                                     out->jwt.payload_len);
+    if (out->claims == NULL) {
+        out->detail = "payload is not a JSON object without duplicates";
+        return AUTHOS_ERR_MALFORMED;
+    }
+    sub = authos_json_string(out->claims, "sub");
+    out->sub = sub != NULL ? apr_pstrdup(p, sub) : NULL;
+    return authos_claims_check(rules, out->jwt.profile, out->claims,
+                               &out->user, &out->detail);
+}
+
 authos_reason_t authos_token_verify(apr_pool_t *p, const char *token,
                                     apr_size_t len,
                                     authos_key_lookup_fn lookup, void *ctx,
@@ -17,7 +36,6 @@ authos_reason_t authos_token_verify(apr_pool_t *p, const char *token,
 {
     authos_reason_t reason;
     EVP_PKEY *key = NULL;
-    const char *sub;
 
     memset(out, 0, sizeof(*out));
     /* Steps 1 and 2: structure and header. */
@@ -44,15 +62,19 @@ authos_reason_t authos_token_verify(apr_pool_t *p, const char *token,
         out->detail = "signature does not verify";
         return AUTHOS_ERR_BAD_SIGNATURE;
     }
-    /* Step 5: the payload, parsed only now that it is authentic. */
-    out->claims = authos_json_object(p, (const char *)out->jwt.payload,
-                                     out->jwt.payload_len);
-    if (out->claims == NULL) {
-        out->detail = "payload is not a JSON object without duplicates";
-        return AUTHOS_ERR_MALFORMED;
-    }
-    sub = authos_json_string(out->claims, "sub");
-    out->sub = sub != NULL ? apr_pstrdup(p, sub) : NULL;
-    return authos_claims_check(rules, out->jwt.profile, out->claims,
-                               &out->user, &out->detail);
+    return check_payload(p, rules, out);
+}
+
+authos_reason_t authos_token_verified(apr_pool_t *p, const char *payload,
+                                      apr_size_t len, const char *kid,
+                                      authos_profile_t profile,
+                                      const authos_claim_rules_t *rules,
+                                      authos_token_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->jwt.payload = (unsigned char *)apr_pstrmemdup(p, payload, len);
+    out->jwt.payload_len = len;
+    out->jwt.kid = kid;
+    out->jwt.profile = profile;
+    return check_payload(p, rules, out);
 }

@@ -43,4 +43,12 @@ authos_reason_t authos_token_verify(apr_pool_t *p, const char *token,
                                     const authos_claim_rules_t *rules,
                                     authos_token_t *out);
 
+/* Steps 5 and 6 for a payload whose signature verified earlier (the
+ * verified-token cache): every claim check runs again. */
+authos_reason_t authos_token_verified(apr_pool_t *p, const char *payload,
+                                      apr_size_t len, const char *kid,
+                                      authos_profile_t profile,
+                                      const authos_claim_rules_t *rules,
+                                      authos_token_t *out);
+
 #endif

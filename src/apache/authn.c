@@ -17,7 +17,9 @@
 #include "authn.h"
 #include "config.h"
 #include "export.h"
+#include "authos_json.h"
 #include "keys.h"
+#include "tokcache.h"
 #include "userinfo.h"
 
 APLOG_USE_MODULE(auth_authos);
@@ -109,11 +111,86 @@ static const char *find_token(request_rec *r, const authos_dir_conf_t *conf)
     return NULL;
 }
 
+typedef struct {
+    request_rec *r;
+    const authos_dir_conf_t *conf;
+    authos_key_ref_t ref; /* the key that verified the token */
+} lookup_ctx_t;
+
 static authos_key_status_t lookup_cb(void *ctx, const char *kid,
                                      EVP_PKEY **key)
 {
-    request_rec *r = ctx;
-    return authos_keys_lookup(r, authos_dir_conf(r), kid, key);
+    lookup_ctx_t *lc = ctx;
+    return authos_keys_lookup(lc->r, lc->conf, kid, key, &lc->ref);
+}
+
+/* Verify token, through the verified-token cache when it is on (SPEC
+ * section 9): a hit skips the signature check while the key that made it
+ * is still listed, and every claim check runs again; only tokens that
+ * passed every check are cached. */
+static authos_reason_t verify(request_rec *r, const authos_dir_conf_t *conf,
+                              const char *token,
+                              const authos_claim_rules_t *rules,
+                              authos_token_t *tok, int *cached)
+{
+    authos_tokcache_t *cache = authos_tokcache_for(r);
+    unsigned char hash[AUTHOS_TOKCACHE_KEY_LEN];
+    unsigned source = conf->source->index;
+    authos_tokcache_entry_t e;
+    lookup_ctx_t lc;
+    authos_reason_t reason;
+    apr_size_t len = strlen(token);
+    double exp;
+
+    *cached = 0;
+    if (cache != NULL) {
+        authos_tokcache_key(token, len, hash);
+        if (authos_tokcache_get(cache, hash, source,
+                                (double)(rules->now - rules->skew), r->pool,
+                                &e)) {
+            authos_key_ref_t ref;
+
+            ref.fp = e.key_fp;
+            ref.generation = e.generation;
+            switch (authos_keys_still_valid(r, conf, e.kid, &ref)) {
+            case AUTHOS_KEY_FOUND:
+                if (ref.generation != e.generation) {
+                    authos_tokcache_touch(cache, hash, source, ref.generation);
+                }
+                *cached = 1;
+                return authos_token_verified(r->pool, e.payload, e.len, e.kid,
+                                             (authos_profile_t)e.profile,
+                                             rules, tok);
+            case AUTHOS_KEY_NO_KEYSET:
+                memset(tok, 0, sizeof(*tok));
+                tok->detail = "no usable key set";
+                return AUTHOS_ERR_NO_KEYSET;
+            default:
+                /* The verifying key left the key set: verify afresh. */
+                authos_tokcache_drop(cache, hash, source);
+                break;
+            }
+        }
+    }
+    lc.r = r;
+    lc.conf = conf;
+    lc.ref.fp = 0;
+    lc.ref.generation = 0;
+    reason = authos_token_verify(r->pool, token, len, lookup_cb, &lc, rules,
+                                 tok);
+    if (cache != NULL && reason == AUTHOS_OK
+        && authos_json_number(tok->claims, "exp", &exp)) {
+        e.source = source;
+        e.kid = tok->jwt.kid;
+        e.key_fp = lc.ref.fp;
+        e.generation = lc.ref.generation;
+        e.profile = tok->jwt.profile;
+        e.exp = exp;
+        e.payload = (const char *)tok->jwt.payload;
+        e.len = tok->jwt.payload_len;
+        authos_tokcache_put(cache, hash, &e, (double)rules->now);
+    }
+    return reason;
 }
 
 /* Is the configuration complete for this request? A gap that check_config
@@ -202,7 +279,7 @@ int authos_check_authn(request_rec *r)
     authos_reason_t reason;
     authos_req_t *st, *earlier;
     const char *token, *gap;
-    int ok, for_perms;
+    int ok, for_perms, cached;
 
     if (!is_ours(r)) {
         return DECLINED;
@@ -239,8 +316,7 @@ int authos_check_authn(request_rec *r)
     rules.now = (long long)apr_time_sec(apr_time_now());
     rules.skew = authos_conf_skew(conf);
     rules.user_claim = authos_conf_user_claim(conf);
-    reason = authos_token_verify(r->pool, token, strlen(token), lookup_cb, r,
-                                 &rules, &tok);
+    reason = verify(r, conf, token, &rules, &tok, &cached);
     if (reason == AUTHOS_ERR_NO_KEYSET) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AUTHOS_LOGNO(0022)
                       "no usable key set for %s: AuthOS unreachable and "
@@ -282,8 +358,9 @@ int authos_check_authn(request_rec *r)
     r->user = (char *)st->user;
     r->ap_auth_type = AUTHOS_AUTH_TYPE;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AUTHOS_LOGNO(0024)
-                  "token accepted: kid=%s sub=%s", log_item(r, st->kid),
-                  log_item(r, st->sub));
+                  "token accepted: kid=%s sub=%s%s", log_item(r, st->kid),
+                  log_item(r, st->sub),
+                  cached ? " (verified-token cache)" : "");
     authos_export(r, conf, st);
     return OK;
 }

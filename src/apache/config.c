@@ -24,6 +24,8 @@
 #define AUTHOS_DEFAULT_TIMEOUT 5
 #define AUTHOS_DEFAULT_USER_CLAIM "sub"
 #define AUTHOS_DEFAULT_USERINFO_TTL 60
+#define AUTHOS_DEFAULT_TOKEN_CACHE 16384
+#define AUTHOS_MAX_TOKEN_CACHE 4000000
 
 /* Trust sources of the configuration being read. Reset in pre_config
  * (which runs before every read), allocated from pconf. */
@@ -97,6 +99,32 @@ void *authos_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->session_check = PICK(session_check);
     c->perm_required = PICK(perm_required);
     return c;
+}
+
+void *authos_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    authos_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)s;
+    c->token_cache = -1;
+    return c;
+}
+
+void *authos_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    authos_srv_conf_t *base = basev, *add = addv;
+    authos_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->token_cache = PICK(token_cache);
+    return c;
+}
+
+int authos_srv_token_cache(const server_rec *s)
+{
+    const authos_srv_conf_t *c =
+        ap_get_module_config(s->module_config, &auth_authos_module);
+
+    return c->token_cache >= 0 ? c->token_cache : AUTHOS_DEFAULT_TOKEN_CACHE;
 }
 
 const authos_dir_conf_t *authos_dir_conf(request_rec *r)
@@ -427,6 +455,26 @@ static const char *set_cookie(cmd_parms *cmd, void *cfg, const char *arg)
     return NULL;
 }
 
+static const char *set_token_cache(cmd_parms *cmd, void *cfg,
+                                   const char *arg)
+{
+    authos_srv_conf_t *c =
+        ap_get_module_config(cmd->server->module_config, &auth_authos_module);
+    char *end;
+    long v;
+
+    (void)cfg;
+    v = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < 0 || v > AUTHOS_MAX_TOKEN_CACHE) {
+        return apr_psprintf(cmd->pool,
+                            "AuthOSTokenCache: '%s' is not a number of "
+                            "entries from 0 (off) to %d",
+                            arg, AUTHOS_MAX_TOKEN_CACHE);
+    }
+    c->token_cache = (int)v;
+    return NULL;
+}
+
 static const char *set_perm_source(cmd_parms *cmd, void *cfg,
                                    const char *arg)
 {
@@ -498,6 +546,9 @@ const command_rec authos_cmds[] = {
     AP_INIT_FLAG("AuthOSSessionCheck", set_session_check, NULL, TRUST,
                  "also confirm through /api/user that the AuthOS session "
                  "is alive"),
+    /* Per server: one cache per process, sized for the largest. */
+    AP_INIT_TAKE1("AuthOSTokenCache", set_token_cache, NULL, RSRC_CONF,
+                  "verified-token cache entries per process (0: off)"),
     /* Per-directory behaviour, also allowed in .htaccess. */
     AP_INIT_TAKE1("AuthOSRemoteUserClaim", set_user_claim, NULL, PERDIR,
                   "claim that becomes REMOTE_USER (default sub)"),

@@ -56,7 +56,18 @@ typedef struct {
     int perm_required; /* a Require authos-permission line is here */
 } authos_dir_conf_t;
 
+/* Per-server settings (server config and virtual hosts). */
+typedef struct {
+    int token_cache; /* AuthOSTokenCache; -1 unset */
+} authos_srv_conf_t;
+
 extern const command_rec authos_cmds[];
+
+void *authos_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *authos_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+
+/* AuthOSTokenCache of server s, default applied. */
+int authos_srv_token_cache(const server_rec *s);
 
 void *authos_create_dir_conf(apr_pool_t *p, char *dir);
 void *authos_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);

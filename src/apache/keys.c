@@ -19,6 +19,7 @@
 #include "apr_thread_mutex.h"
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 #include "http_log.h"
 
 #include "authos_jwks.h"
@@ -42,11 +43,38 @@ authos_segment_t authos_keys_segment = {"authos-keys", "key set", NULL,
 static unsigned nslots;
 /* Per child process. */
 static local_keys_t *local;
-/* Key sets carried over a restart (parent only, malloc'd: no pool
- * outlives the configuration being replaced). */
-static authos_keyslot_t *carried;
-static unsigned ncarried;
+/* Key sets carried over a restart (parent only). httpd unloads and
+ * reloads this DSO when it clears the configuration, so no static of
+ * ours survives a restart: the copy is malloc'd (no pool outlives the
+ * configuration being replaced) and found again through a holder in the
+ * process pool, which lives as long as the parent. */
+#define CARRIED_KEY "mod_auth_authos:carried-key-sets"
+typedef struct {
+    authos_keyslot_t *slots; /* malloc'd, or NULL */
+    unsigned n;
+} carried_t;
 static pid_t parent_pid;
+
+/* The holder, allocated once per parent process. */
+static carried_t *carried_holder(apr_pool_t *proc)
+{
+    void *c = NULL;
+
+    apr_pool_userdata_get(&c, CARRIED_KEY, proc);
+    if (c == NULL) {
+        c = apr_pcalloc(proc, sizeof(carried_t));
+        /* No cleanup: a function of ours would not outlive the DSO. */
+        apr_pool_userdata_set(c, CARRIED_KEY, NULL, proc);
+    }
+    return c;
+}
+
+static void carried_release(carried_t *c)
+{
+    free(c->slots);
+    c->slots = NULL;
+    c->n = 0;
+}
 
 authos_keyslot_t *authos_keys_slot(unsigned i)
 {
@@ -68,32 +96,34 @@ int authos_keys_pre_config(apr_pool_t *pconf)
 }
 
 /* Runs in the parent when the configuration is cleared for a restart,
- * before the segment is destroyed (registered after it). */
+ * before the segment is destroyed (registered after it). data: the
+ * process pool. */
 static apr_status_t carry_over(void *data)
 {
-    unsigned i, n = 0;
+    carried_t *c;
+    unsigned i;
 
-    (void)data;
-    if (getpid() != parent_pid || authos_keys_segment.base == NULL) {
+    if (getpid() != parent_pid || authos_keys_segment.base == NULL
+        || ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING) {
         return APR_SUCCESS;
     }
-    free(carried);
-    carried = NULL;
-    ncarried = 0;
-    if (nslots == 0 || (carried = malloc(nslots * sizeof(*carried))) == NULL) {
+    c = carried_holder(data);
+    carried_release(c);
+    if (nslots == 0
+        || (c->slots = malloc(nslots * sizeof(*c->slots))) == NULL) {
         return APR_SUCCESS;
     }
     for (i = 0; i < nslots; i++) {
         authos_keyslot_t *slot = authos_keys_slot(i);
         if (slot != NULL && slot->generation != 0) {
-            carried[n++] = *slot;
+            c->slots[c->n++] = *slot;
         }
     }
-    ncarried = n;
     return APR_SUCCESS;
 }
 
-static void seed(authos_keyslot_t *slot, const authos_source_t *src)
+static void seed(authos_keyslot_t *slot, const authos_source_t *src,
+                 const carried_t *c)
 {
     unsigned i;
 
@@ -102,9 +132,9 @@ static void seed(authos_keyslot_t *slot, const authos_source_t *src)
     if (src->kind == AUTHOS_SOURCE_JWKS_FILE) {
         return;
     }
-    for (i = 0; i < ncarried; i++) {
-        if (strcmp(carried[i].source, slot->source) == 0) {
-            *slot = carried[i];
+    for (i = 0; i < c->n; i++) {
+        if (strcmp(c->slots[i].source, slot->source) == 0) {
+            *slot = c->slots[i];
             slot->fetching_since = 0;
             return;
         }
@@ -118,17 +148,22 @@ int authos_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     apr_size_t size;
     unsigned i;
 
+    carried_t *carried = carried_holder(s->process->pool);
+
     (void)ptemp;
     nslots = (unsigned)sources->nelts;
     if (nslots == 0) {
+        carried_release(carried);
         return OK;
     }
     size = authos_shm_size(nslots);
     if (authos_segment_create(&authos_keys_segment, size, pconf, s) != OK) {
+        carried_release(carried);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     parent_pid = getpid();
-    apr_pool_cleanup_register(pconf, NULL, carry_over, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(pconf, s->process->pool, carry_over,
+                              apr_pool_cleanup_null);
     authos_shm_init(authos_keys_segment.base, size, nslots);
     for (i = 0; i < nslots; i++) {
         const authos_source_t *src =
@@ -136,7 +171,7 @@ int authos_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         authos_keyslot_t *slot = authos_keys_slot(i);
 
         apr_cpystrn(slot->source, src->value, sizeof(slot->source));
-        seed(slot, src);
+        seed(slot, src, carried);
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, AUTHOS_LOGNO(0002)
                      "trust source %u: %s %s (%s)", i,
                      src->kind == AUTHOS_SOURCE_BASE_URL   ? "AuthOSBaseURL"
@@ -149,6 +184,7 @@ int authos_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                                         slot->nkeys)
                          : "keys fetched on first use");
     }
+    carried_release(carried);
     authos_refresh_watchdog(pconf, s);
     return OK;
 }
@@ -237,7 +273,8 @@ static int sync_local(request_rec *r, const authos_source_t *src,
         }
         lk->pool = np;
         lk->set = set;
-        lk->generation = gen;
+        /* Read without the lock by authos_keys_still_valid. */
+        __atomic_store_n(&lk->generation, gen, __ATOMIC_RELEASE);
     }
     apr_thread_mutex_unlock(lk->lock);
     return 1;
@@ -245,7 +282,8 @@ static int sync_local(request_rec *r, const authos_source_t *src,
 
 static authos_key_status_t find_key(request_rec *r,
                                     const authos_dir_conf_t *conf,
-                                    const char *kid, EVP_PKEY **key)
+                                    const char *kid, EVP_PKEY **key,
+                                    authos_key_ref_t *ref)
 {
     const authos_source_t *src = conf->source;
     authos_keyslot_t *slot = authos_keys_slot(src->index);
@@ -266,6 +304,8 @@ static authos_key_status_t find_key(request_rec *r,
     if (jwk != NULL) {
         EVP_PKEY_up_ref(jwk->pkey);
         *key = jwk->pkey;
+        ref->fp = jwk->fp;
+        ref->generation = lk->generation;
     }
     apr_thread_mutex_unlock(lk->lock);
     if (jwk == NULL) {
@@ -276,27 +316,75 @@ static authos_key_status_t find_key(request_rec *r,
     return AUTHOS_KEY_FOUND;
 }
 
-authos_key_status_t authos_keys_lookup(request_rec *r,
-                                       const authos_dir_conf_t *conf,
-                                       const char *kid, EVP_PKEY **key)
+/* The slot of conf's source, refreshed if due; NULL (logged) when the
+ * cache is not set up. */
+static authos_keyslot_t *slot_for(request_rec *r,
+                                  const authos_dir_conf_t *conf)
 {
     authos_keyslot_t *slot;
-    authos_key_status_t st;
 
     if (local == NULL || conf->source == NULL
         || (slot = authos_keys_slot(conf->source->index)) == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AUTHOS_LOGNO(0010)
                       "the key-set cache is not set up for this trust source");
-        return AUTHOS_KEY_NO_KEYSET;
+        return NULL;
     }
     /* Lock-free first look: only a missing or due key set goes further. */
     if (slot->generation == 0 || apr_time_now() >= slot->refresh_at) {
         authos_refresh_for_request(r, conf, NULL);
     }
-    st = find_key(r, conf, kid, key);
+    return slot;
+}
+
+authos_key_status_t authos_keys_still_valid(request_rec *r,
+                                            const authos_dir_conf_t *conf,
+                                            const char *kid,
+                                            authos_key_ref_t *ref)
+{
+    authos_keyslot_t *slot = slot_for(r, conf);
+    local_keys_t *lk;
+    authos_key_policy_t pol;
+    const authos_jwk_t *jwk;
+    int same;
+
+    if (slot == NULL) {
+        return AUTHOS_KEY_NO_KEYSET;
+    }
+    lk = &local[conf->source->index];
+    authos_conf_policy(conf, &pol);
+    if (!authos_keyslot_usable(slot, apr_time_now(), &pol)
+        || (slot->generation != lk->generation
+            && !sync_local(r, conf->source, slot, lk))) {
+        return AUTHOS_KEY_NO_KEYSET;
+    }
+    /* The hot path: the key set this entry was checked against is still
+     * the current one. */
+    if (__atomic_load_n(&lk->generation, __ATOMIC_ACQUIRE) == ref->generation) {
+        return AUTHOS_KEY_FOUND;
+    }
+    apr_thread_mutex_lock(lk->lock);
+    jwk = lk->set != NULL ? authos_jwks_find(lk->set, kid) : NULL;
+    same = jwk != NULL && jwk->fp == ref->fp;
+    ref->generation = lk->generation;
+    apr_thread_mutex_unlock(lk->lock);
+    return same ? AUTHOS_KEY_FOUND : AUTHOS_KEY_UNKNOWN;
+}
+
+authos_key_status_t authos_keys_lookup(request_rec *r,
+                                       const authos_dir_conf_t *conf,
+                                       const char *kid, EVP_PKEY **key,
+                                       authos_key_ref_t *ref)
+{
+    authos_keyslot_t *slot = slot_for(r, conf);
+    authos_key_status_t st;
+
+    if (slot == NULL) {
+        return AUTHOS_KEY_NO_KEYSET;
+    }
+    st = find_key(r, conf, kid, key, ref);
     if (st == AUTHOS_KEY_UNKNOWN && authos_refresh_for_request(r, conf, kid)) {
         /* One refetch for an unknown kid, then one retry (SPEC 5.3). */
-        st = find_key(r, conf, kid, key);
+        st = find_key(r, conf, kid, key, ref);
         if (st == AUTHOS_KEY_UNKNOWN
             && authos_segment_lock(&authos_keys_segment) == APR_SUCCESS) {
             /* Still unknown: refused without a fetch for a while. */

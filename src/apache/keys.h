@@ -22,12 +22,29 @@ int authos_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
  * per-process parsed key sets. */
 void authos_keys_child_init(apr_pool_t *pchild, server_rec *s);
 
+/* Which key verified a token, for the verified-token cache. */
+typedef struct {
+    apr_uint64_t fp;         /* the key's fingerprint */
+    apr_uint64_t generation; /* this process's key-set generation */
+} authos_key_ref_t;
+
 /* Key lookup for one request under conf: refreshes the key set when due
  * and refetches once for an unknown kid (throttled). The returned key is
  * referenced until r->pool is cleared. */
 authos_key_status_t authos_keys_lookup(request_rec *r,
                                        const authos_dir_conf_t *conf,
-                                       const char *kid, EVP_PKEY **key);
+                                       const char *kid, EVP_PKEY **key,
+                                       authos_key_ref_t *ref);
+
+/* For a verified-token cache hit: is the key that verified it (kid and
+ * fingerprint) still in the key set? Lock-free when the key set has not
+ * changed since ref->generation; otherwise the key is looked up and
+ * ref->generation updated. FOUND, UNKNOWN (the key is gone) or
+ * NO_KEYSET. */
+authos_key_status_t authos_keys_still_valid(request_rec *r,
+                                            const authos_dir_conf_t *conf,
+                                            const char *kid,
+                                            authos_key_ref_t *ref);
 
 /* Seconds a client should wait before retrying after a 503. */
 int authos_keys_retry_after(request_rec *r, const authos_dir_conf_t *conf);
