@@ -140,8 +140,16 @@ static slot_t *victim(authos_tokcache_t *c, unsigned set, double now)
     slot_t *s = &c->slots[set * WAYS], *best = NULL;
     int w;
 
+    /* An empty way first, even when an earlier way has expired: an entry
+     * past exp at the put's now may still be served for skew seconds
+     * (get is asked at now - skew). */
     for (w = 0; w < WAYS; w++) {
-        if (!s[w].used || now > s[w].exp) {
+        if (!s[w].used) {
+            return &s[w];
+        }
+    }
+    for (w = 0; w < WAYS; w++) {
+        if (now > s[w].exp) {
             return &s[w];
         }
         if (best == NULL || s[w].exp < best->exp) {

@@ -1,6 +1,7 @@
 /*
  * test_verify.c: the whole token check (SPEC section 5, steps 1 to 6)
- * through authos_token_verify with an in-memory key set.
+ * through authos_token_verify with an in-memory key set, and steps 5 and 6
+ * alone through authos_token_verified (a verified-token cache hit).
  */
 #include "unit_helpers.h"
 
@@ -367,6 +368,170 @@ static void verify_rejects_malformed_token_before_key_lookup(void **state)
     assert_int_equal(f->keys.calls, 0);
 }
 
+/* authos_token_verified: steps 5 and 6 on a payload whose signature
+ * verified earlier (a verified-token cache hit). */
+static authos_reason_t verified(fixture_t *f, const char *payload,
+                                apr_size_t len, const char *kid,
+                                authos_profile_t profile)
+{
+    authos_reason_t r = authos_token_verified(f->p, payload, len, kid,
+                                              profile, &f->rules, &f->out);
+
+    if (r == AUTHOS_OK) {
+        assert_null(f->out.detail);
+    }
+    else {
+        assert_non_null(f->out.detail);
+        assert_null(f->out.user);
+    }
+    /* The payload is never sent to a key lookup. */
+    assert_int_equal(f->keys.calls, 0);
+    return r;
+}
+
+/* A payload like CLAIMS with the given iss, aud, exp and token_use. */
+#define PAYLOAD(iss, aud, exp, use)                                           \
+    "{\"sub\":\"u1\",\"iss\":\"" iss "\",\"aud\":\"" aud "\",\"exp\":" exp  \
+    ",\"iat\":1699999990,\"token_use\":\"" use "\"}"
+
+static void verified_accepts_valid_payload(void **state)
+{
+    fixture_t *f = *state;
+    /* The caller's buffer need not end at len. */
+    char *buf = apr_pstrcat(f->p, CLAIMS, "trailing junk", NULL);
+
+    assert_int_equal(verified(f, buf, strlen(CLAIMS), "k1",
+                              AUTHOS_PROFILE_MANAGEMENT),
+                     AUTHOS_OK);
+    assert_string_equal(f->out.user, "u1");
+    assert_string_equal(f->out.sub, "u1");
+    assert_non_null(f->out.claims);
+    assert_string_equal(
+        json_string_value(json_object_get(f->out.claims, "email")),
+        "u1@example.com");
+    /* The jwt part filled in as a full verification would. */
+    assert_int_equal(f->out.jwt.payload_len, strlen(CLAIMS));
+    assert_memory_equal(f->out.jwt.payload, CLAIMS, strlen(CLAIMS));
+    assert_int_equal(f->out.jwt.payload[strlen(CLAIMS)], '\0');
+    assert_string_equal(f->out.jwt.kid, "k1");
+    assert_int_equal(f->out.jwt.profile, AUTHOS_PROFILE_MANAGEMENT);
+    /* A copy in the pool: the caller's buffer may go. */
+    assert_true((const char *)f->out.jwt.payload != buf);
+    memset(buf, 'x', strlen(buf));
+    assert_memory_equal(f->out.jwt.payload, CLAIMS, strlen(CLAIMS));
+}
+
+static void verified_matches_full_verification(void **state)
+{
+    fixture_t *f = *state;
+    const char *resource = PAYLOAD(ISSUER, "platform", "1700003600",
+                                   "external_resource_access");
+    authos_token_t full;
+
+    /* An at+jwt and a user claim other than sub. */
+    f->rules.user_claim = "iss";
+    assert_int_equal(verify(f, unit_token(f->p,
+                                          "{\"alg\":\"RS256\",\"typ\":"
+                                          "\"at+jwt\",\"kid\":\"k2\"}",
+                                          resource, kc)),
+                     AUTHOS_OK);
+    full = f->out;
+    f->keys.calls = 0;
+    assert_int_equal(verified(f, resource, strlen(resource), "k2",
+                              AUTHOS_PROFILE_RESOURCE),
+                     AUTHOS_OK);
+    assert_string_equal(f->out.user, ISSUER);
+    assert_string_equal(f->out.user, full.user);
+    assert_string_equal(f->out.sub, full.sub);
+    assert_string_equal(f->out.jwt.kid, full.jwt.kid);
+    assert_int_equal(f->out.jwt.profile, full.jwt.profile);
+    assert_int_equal(f->out.jwt.payload_len, full.jwt.payload_len);
+    assert_memory_equal(f->out.jwt.payload, full.jwt.payload,
+                        full.jwt.payload_len);
+    assert_true(json_equal(f->out.claims, full.claims));
+}
+
+static void verified_reports_every_claim_failure(void **state)
+{
+    fixture_t *f = *state;
+    static const struct {
+        const char *payload;
+        authos_profile_t profile;
+        authos_reason_t want;
+    } cases[] = {
+        {PAYLOAD(ISSUER, "platform", "1600000000", "management_access"),
+         AUTHOS_PROFILE_MANAGEMENT, AUTHOS_ERR_EXPIRED},
+        /* One second past exp + skew (60). */
+        {PAYLOAD(ISSUER, "platform", "1699999939", "management_access"),
+         AUTHOS_PROFILE_MANAGEMENT, AUTHOS_ERR_EXPIRED},
+        {PAYLOAD("https://evil.example", "platform", "1700003600",
+                 "management_access"),
+         AUTHOS_PROFILE_MANAGEMENT, AUTHOS_ERR_ISSUER},
+        {PAYLOAD(ISSUER, "org:acme", "1700003600", "management_access"),
+         AUTHOS_PROFILE_MANAGEMENT, AUTHOS_ERR_AUDIENCE},
+        /* token_use must match the profile the cached header had. */
+        {PAYLOAD(ISSUER, "platform", "1700003600", "management_access"),
+         AUTHOS_PROFILE_RESOURCE, AUTHOS_ERR_TOKEN_USE},
+        {PAYLOAD(ISSUER, "platform", "1700003600",
+                 "external_resource_access"),
+         AUTHOS_PROFILE_MANAGEMENT, AUTHOS_ERR_TOKEN_USE},
+        {"{\"sub\":\"u1\",\"iss\":\"" ISSUER "\",\"aud\":\"platform\","
+         "\"exp\":1700003600,\"nbf\":1700001000}",
+         AUTHOS_PROFILE_NONE, AUTHOS_ERR_NOT_YET_VALID},
+        {"{\"sub\":\"u1\",\"iss\":\"" ISSUER "\",\"aud\":\"platform\","
+         "\"exp\":1700003600,\"mfa_required\":true}",
+         AUTHOS_PROFILE_NONE, AUTHOS_ERR_MFA_REQUIRED},
+        {"{\"sub\":\"u1\",\"iss\":\"" ISSUER "\",\"aud\":\"platform\","
+         "\"exp\":1700003600,\"act\":{\"sub\":\"admin\"}}",
+         AUTHOS_PROFILE_NONE, AUTHOS_ERR_DELEGATED},
+    };
+    size_t i;
+
+    for (i = 0; i < UNIT_NELTS(cases); i++) {
+        /* A success first, so a stale result would show. */
+        assert_int_equal(verified(f, CLAIMS, strlen(CLAIMS), "k1",
+                                  AUTHOS_PROFILE_MANAGEMENT),
+                         AUTHOS_OK);
+        assert_int_equal(verified(f, cases[i].payload,
+                                  strlen(cases[i].payload), "k1",
+                                  cases[i].profile),
+                         cases[i].want);
+        /* The claims were parsed: sub kept for the logs. */
+        assert_non_null(f->out.claims);
+        assert_string_equal(f->out.sub, "u1");
+        assert_string_equal(f->out.jwt.kid, "k1");
+    }
+}
+
+static void verified_rejects_malformed_payload(void **state)
+{
+    fixture_t *f = *state;
+    static const char *const payloads[] = {
+        "{\"sub\":\"u1\",\"iss\":\"" ISSUER "\",\"aud\":\"platform\","
+        "\"exp\":1700003600,\"sub\":\"admin\"}",
+        "[" CLAIMS "]",
+        "not json",
+        CLAIMS "x",
+        "",
+    };
+    size_t i;
+
+    for (i = 0; i < UNIT_NELTS(payloads); i++) {
+        assert_int_equal(verified(f, CLAIMS, strlen(CLAIMS), "k1",
+                                  AUTHOS_PROFILE_MANAGEMENT),
+                         AUTHOS_OK);
+        assert_int_equal(verified(f, payloads[i], strlen(payloads[i]), "k1",
+                                  AUTHOS_PROFILE_MANAGEMENT),
+                         AUTHOS_ERR_MALFORMED);
+        assert_null(f->out.claims);
+        assert_null(f->out.sub);
+    }
+    /* A len that cuts a valid payload short. */
+    assert_int_equal(verified(f, CLAIMS, strlen(CLAIMS) - 1, "k1",
+                              AUTHOS_PROFILE_MANAGEMENT),
+                     AUTHOS_ERR_MALFORMED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +553,10 @@ int main(void)
         verify_test(verify_checks_token_use_against_typ),
         verify_test(verify_keeps_sub_for_logs_when_claims_fail),
         verify_test(verify_rejects_malformed_token_before_key_lookup),
+        verify_test(verified_accepts_valid_payload),
+        verify_test(verified_matches_full_verification),
+        verify_test(verified_reports_every_claim_failure),
+        verify_test(verified_rejects_malformed_payload),
     };
 
     return cmocka_run_group_tests_name("verify", tests, group_setup,
