@@ -7,6 +7,7 @@
 #include <openssl/param_build.h>
 
 #include "authos_rsa.h"
+#include "authos_sha256.h"
 
 EVP_PKEY *authos_rsa_public_key(const unsigned char *n, apr_size_t nlen,
                                 const unsigned char *e, apr_size_t elen)
@@ -74,7 +75,7 @@ int authos_rs256_verify(EVP_PKEY *key, const unsigned char *msg,
     if (md == NULL) {
         return 0;
     }
-    if (EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, key, NULL) == 1
+    if (EVP_DigestVerifyInit(md, NULL, authos_sha256_md(), NULL, key) == 1
         && EVP_DigestVerify(md, sig, siglen, msg, msglen) == 1) {
         ok = 1;
     }

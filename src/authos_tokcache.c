@@ -6,8 +6,8 @@
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
-#include <openssl/evp.h>
 
+#include "authos_sha256.h"
 #include "authos_tokcache.h"
 
 #define WAYS 4
@@ -26,6 +26,7 @@ typedef struct {
     double exp;
     char *payload; /* malloc'd */
     apr_size_t len;
+    json_t *claims; /* one reference, shared read-only with requests */
 } slot_t;
 
 struct authos_tokcache {
@@ -42,6 +43,8 @@ static apr_status_t cache_cleanup(void *data)
     for (i = 0; i < c->nsets * WAYS; i++) {
         free(c->slots[i].payload);
         c->slots[i].payload = NULL;
+        json_decref(c->slots[i].claims);
+        c->slots[i].claims = NULL;
     }
     free(c->slots);
     c->slots = NULL;
@@ -77,9 +80,7 @@ unsigned authos_tokcache_capacity(const authos_tokcache_t *c)
 void authos_tokcache_key(const char *token, apr_size_t len,
                          unsigned char key[AUTHOS_TOKCACHE_KEY_LEN])
 {
-    unsigned int n = AUTHOS_TOKCACHE_KEY_LEN;
-
-    EVP_Digest(token, len, key, &n, EVP_sha256(), NULL);
+    authos_sha256(token, len, key);
 }
 
 static unsigned set_index(const authos_tokcache_t *c, const unsigned char *key)
@@ -129,6 +130,7 @@ int authos_tokcache_get(authos_tokcache_t *c, const unsigned char *key,
         out->exp = s->exp;
         out->payload = apr_pstrmemdup(p, s->payload, s->len);
         out->len = s->len;
+        out->claims = json_incref(s->claims);
         hit = 1;
     }
     apr_thread_mutex_unlock(c->lock[set % STRIPES]);
@@ -183,6 +185,7 @@ void authos_tokcache_put(authos_tokcache_t *c, const unsigned char *key,
         s = victim(c, set, now);
     }
     free(s->payload);
+    json_decref(s->claims);
     memcpy(s->key, key, AUTHOS_TOKCACHE_KEY_LEN);
     s->used = 1;
     s->source = e->source;
@@ -193,6 +196,7 @@ void authos_tokcache_put(authos_tokcache_t *c, const unsigned char *key,
     s->exp = e->exp;
     s->payload = copy;
     s->len = e->len;
+    s->claims = json_incref(e->claims);
     apr_thread_mutex_unlock(c->lock[set % STRIPES]);
 }
 
@@ -228,6 +232,7 @@ void authos_tokcache_drop(authos_tokcache_t *c, const unsigned char *key,
     s = find(c, set, key, source);
     if (s != NULL) {
         free(s->payload);
+        json_decref(s->claims);
         memset(s, 0, sizeof(*s));
     }
     apr_thread_mutex_unlock(c->lock[set % STRIPES]);

@@ -15,6 +15,7 @@
 
 #include <apr_pools.h>
 #include <apr_time.h>
+#include <jansson.h>
 
 #define AUTHOS_TOKCACHE_KEY_LEN 32
 /* Longer kids are not cached (AuthOS's are short). */
@@ -31,6 +32,10 @@ typedef struct {
     double exp;               /* the token's exp: useless after it */
     const char *payload;      /* verified payload JSON */
     apr_size_t len;
+    /* The parsed payload (may be NULL). Shared read-only between the
+     * cache and requests: never modified, reference counts are atomic.
+     * get hands out a new reference that the caller releases. */
+    json_t *claims;
 } authos_tokcache_entry_t;
 
 /* A cache of at most capacity entries, freed with p; NULL for 0. */

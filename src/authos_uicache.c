@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "authos_sha256.h"
 
 #include "authos_uicache.h"
 
@@ -43,9 +43,7 @@ int authos_ui_init(void *base, apr_size_t size, unsigned nentries)
 void authos_ui_key(const char *token, apr_size_t len,
                    unsigned char key[AUTHOS_UI_KEY_LEN])
 {
-    unsigned int n = AUTHOS_UI_KEY_LEN;
-
-    EVP_Digest(token, len, key, &n, EVP_sha256(), NULL);
+    authos_sha256(token, len, key);
 }
 
 static authos_ui_entry_t *set_of(void *base, const unsigned char *key)

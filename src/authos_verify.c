@@ -9,15 +9,18 @@
 #include "authos_rsa.h"
 #include "authos_verify.h"
 
-/* Step 5 and 6: the payload, parsed only once it is authentic. */
+/* Step 5 and 6: the payload, parsed only once it is authentic (unless
+ * already parsed: out->claims set). */
 static authos_reason_t check_payload(apr_pool_t *p,
                                      const authos_claim_rules_t *rules,
                                      authos_token_t *out)
 {
     const char *sub;
 
-    out->claims = authos_json_object(p, (const char *)out->jwt.payload,
-                                     out->jwt.payload_len);
+    if (out->claims == NULL) {
+        out->claims = authos_json_object(p, (const char *)out->jwt.payload,
+                                         out->jwt.payload_len);
+    }
     if (out->claims == NULL) {
         out->detail = "payload is not a JSON object without duplicates";
         return AUTHOS_ERR_MALFORMED;
@@ -66,12 +69,14 @@ authos_reason_t authos_token_verify(apr_pool_t *p, const char *token,
 }
 
 authos_reason_t authos_token_verified(apr_pool_t *p, const char *payload,
-                                      apr_size_t len, const char *kid,
+                                      apr_size_t len, json_t *claims,
+                                      const char *kid,
                                       authos_profile_t profile,
                                       const authos_claim_rules_t *rules,
                                       authos_token_t *out)
 {
     memset(out, 0, sizeof(*out));
+    out->claims = claims;
     out->jwt.payload = (unsigned char *)apr_pstrmemdup(p, payload, len);
     out->jwt.payload_len = len;
     out->jwt.kid = kid;

@@ -44,9 +44,11 @@ authos_reason_t authos_token_verify(apr_pool_t *p, const char *token,
                                     authos_token_t *out);
 
 /* Steps 5 and 6 for a payload whose signature verified earlier (the
- * verified-token cache): every claim check runs again. */
+ * verified-token cache): every claim check runs again. claims, when not
+ * NULL, is the payload already parsed (the caller keeps it alive for p). */
 authos_reason_t authos_token_verified(apr_pool_t *p, const char *payload,
-                                      apr_size_t len, const char *kid,
+                                      apr_size_t len, json_t *claims,
+                                      const char *kid,
                                       authos_profile_t profile,
                                       const authos_claim_rules_t *rules,
                                       authos_token_t *out);

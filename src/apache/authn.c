@@ -158,15 +158,18 @@ static authos_reason_t verify(request_rec *r, const authos_dir_conf_t *conf,
                     authos_tokcache_touch(cache, hash, source, ref.generation);
                 }
                 *cached = 1;
-                return authos_token_verified(r->pool, e.payload, e.len, e.kid,
-                                             (authos_profile_t)e.profile,
-                                             rules, tok);
+                return authos_token_verified(
+                    r->pool, e.payload, e.len,
+                    authos_json_pool_own(r->pool, e.claims), e.kid,
+                    (authos_profile_t)e.profile, rules, tok);
             case AUTHOS_KEY_NO_KEYSET:
+                json_decref(e.claims);
                 memset(tok, 0, sizeof(*tok));
                 tok->detail = "no usable key set";
                 return AUTHOS_ERR_NO_KEYSET;
             default:
                 /* The verifying key left the key set: verify afresh. */
+                json_decref(e.claims);
                 authos_tokcache_drop(cache, hash, source);
                 break;
             }
@@ -188,6 +191,7 @@ static authos_reason_t verify(request_rec *r, const authos_dir_conf_t *conf,
         e.exp = exp;
         e.payload = (const char *)tok->jwt.payload;
         e.len = tok->jwt.payload_len;
+        e.claims = tok->claims;
         authos_tokcache_put(cache, hash, &e, (double)rules->now);
     }
     return reason;

@@ -374,7 +374,7 @@ static authos_reason_t verified(fixture_t *f, const char *payload,
                                 apr_size_t len, const char *kid,
                                 authos_profile_t profile)
 {
-    authos_reason_t r = authos_token_verified(f->p, payload, len, kid,
+    authos_reason_t r = authos_token_verified(f->p, payload, len, NULL, kid,
                                               profile, &f->rules, &f->out);
 
     if (r == AUTHOS_OK) {
