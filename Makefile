@@ -4,6 +4,7 @@
 #   make check      unit tests, then the integration suite (event, prefork)
 #   make unit       C unit tests only (cmocka)
 #   make demo       start the demo (see README.md)
+#   make bench      benchmark against no auth and the peers (bench/run.py)
 #   make install    install the module with apxs
 
 CC ?= cc
@@ -57,6 +58,9 @@ check: unit integration
 demo: all
 	./scripts/demo
 
+bench: all
+	./bench/run
+
 install: module
 	$(MAKE) -f Makefile.apxs APXS=$(APXS) install
 
@@ -64,4 +68,4 @@ clean:
 	rm -rf build .libs *.la *.lo *.slo *.o src/apache/.libs \
 	    src/apache/*.la src/apache/*.lo src/apache/*.slo src/apache/*.o
 
-.PHONY: all module unit integration check demo install clean
+.PHONY: all module unit integration check demo bench install clean
