@@ -38,6 +38,7 @@ import subprocess
 import time
 from pathlib import Path
 
+
 import requests
 
 APACHE_BIN = "/usr/sbin/apache2"
@@ -45,6 +46,8 @@ MODULES_DIR = "/usr/lib/apache2/modules"
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_MODULE = REPO_ROOT / ".libs" / "mod_auth_authos.so"
 MPMS = ("event", "prefork")
+# Seconds stop() lets pass after the last logged request (see stop()).
+STOP_QUIET = 0.3
 
 # Loaded in this order; "cgid"/"cgi" is added per MPM, built-in modules are skipped.
 BASE_MODULES = ("authn_core", "authz_core", "authz_user", "authz_host", "mime", "dir", "alias",
@@ -356,10 +359,21 @@ Include "{include}"
         self._stdout.close()
 
     def stop(self, timeout=20.0):
-        """SIGTERM the parent (pid from the PidFile) and wait until it and its children exit."""
+        """SIGTERM the parent (pid from the PidFile) and wait until it and its children exit.
+
+        Debian's event MPM 2.4.71 sometimes segfaults in a child that SIGTERM catches
+        within a few hundred milliseconds of a request (reproduced without this module
+        loaded: about 3 in 100 stops), which the error-log audit would report as a
+        crash; so stop() first lets 0.3 s pass since the last logged request."""
         if self.proc is None:
             return
         if self.proc.poll() is None:
+            try:
+                quiet = time.time() - self.access_log_path.stat().st_mtime
+            except FileNotFoundError:
+                quiet = STOP_QUIET
+            if quiet < STOP_QUIET:
+                time.sleep(STOP_QUIET - quiet)
             os.kill(self._parent_pid(), signal.SIGTERM)
             try:
                 self.proc.wait(timeout)

@@ -4,10 +4,6 @@
  */
 #include "unit_helpers.h"
 
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "authos_keyslot.h"
 
 #define SEC(n) apr_time_from_sec(n)
@@ -24,42 +20,32 @@ static const authos_key_policy_t pol = {
 };
 
 typedef struct {
-    void *base;
-    apr_size_t size;
+    unit_region_t r; /* first: see unit_region_new */
     authos_keyslot_t *s;
 } fixture_t;
 
 /* A one-slot segment on the heap (the fork test uses a shared map). */
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof(*f));
+    fixture_t *f = unit_region_new(sizeof(*f), authos_shm_size(1));
 
-    if (f == NULL) {
-        return -1;
-    }
-    f->size = authos_shm_size(1);
-    f->base = malloc(f->size);
-    if (f->base == NULL || !authos_shm_init(f->base, f->size, 1)) {
-        return -1;
-    }
-    f->s = authos_shm_slot(f->base, 0);
-    if (f->s == NULL) {
+    if (f == NULL || !authos_shm_init(f->r.base, f->r.size, 1)
+        || (f->s = authos_shm_slot(f->r.base, 0)) == NULL) {
+        unit_region_free(f);
         return -1;
     }
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
+#define slot_test(t)                                                          \
+    cmocka_unit_test_setup_teardown(t, setup, unit_region_teardown)
+
+static authos_fetch_decision_t begin(authos_keyslot_t *s, apr_time_t now,
+                                     int unknown_kid)
 {
-    fixture_t *f = *state;
-
-    free(f->base);
-    free(f);
-    return 0;
+    return authos_keyslot_begin(s, now, &pol, unknown_kid);
 }
-
-#define slot_test(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 static int store(authos_keyslot_t *s, apr_time_t now, const char *jwks,
                  long max_age)
@@ -174,8 +160,7 @@ static void keyslot_first_fetch_is_now(void **state)
 {
     fixture_t *f = *state;
 
-    assert_int_equal(authos_keyslot_begin(f->s, T0, &pol, 0),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0, 0), AUTHOS_FETCH_NOW);
     /* The attempt is stamped before fetching. */
     assert_int_equal(f->s->last_attempt, T0);
     assert_int_equal(f->s->fetching_since, T0);
@@ -185,20 +170,16 @@ static void keyslot_second_caller_while_fetching_is_busy(void **state)
 {
     fixture_t *f = *state;
 
-    assert_int_equal(authos_keyslot_begin(f->s, T0, &pol, 0),
-                     AUTHOS_FETCH_NOW);
-    assert_int_equal(authos_keyslot_begin(f->s, T0 + SEC(1), &pol, 0),
-                     AUTHOS_FETCH_BUSY);
-    assert_int_equal(authos_keyslot_begin(f->s, T0 + SEC(2), &pol, 1),
-                     AUTHOS_FETCH_BUSY);
+    assert_int_equal(begin(f->s, T0, 0), AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0 + SEC(1), 0), AUTHOS_FETCH_BUSY);
+    assert_int_equal(begin(f->s, T0 + SEC(2), 1), AUTHOS_FETCH_BUSY);
     /* The busy answer did not restamp the slot. */
     assert_int_equal(f->s->fetching_since, T0);
     assert_int_equal(f->s->last_attempt, T0);
     /* Once stored, nobody fetches: the key set is fresh. */
     assert_int_equal(store(f->s, T0 + SEC(3), JWKS_A, -1), 1);
     assert_int_equal(f->s->fetching_since, 0);
-    assert_int_equal(authos_keyslot_begin(f->s, T0 + SEC(4), &pol, 0),
-                     AUTHOS_FETCH_NONE);
+    assert_int_equal(begin(f->s, T0 + SEC(4), 0), AUTHOS_FETCH_NONE);
 }
 
 static void keyslot_presumes_fetch_older_than_timeout_dead(void **state)
@@ -206,12 +187,9 @@ static void keyslot_presumes_fetch_older_than_timeout_dead(void **state)
     fixture_t *f = *state;
     apr_time_t dead = T0 + pol.timeout + SEC(5);
 
-    assert_int_equal(authos_keyslot_begin(f->s, T0, &pol, 0),
-                     AUTHOS_FETCH_NOW);
-    assert_int_equal(authos_keyslot_begin(f->s, dead - 1, &pol, 0),
-                     AUTHOS_FETCH_BUSY);
-    assert_int_equal(authos_keyslot_begin(f->s, dead, &pol, 0),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0, 0), AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, dead - 1, 0), AUTHOS_FETCH_BUSY);
+    assert_int_equal(begin(f->s, dead, 0), AUTHOS_FETCH_NOW);
     assert_int_equal(f->s->fetching_since, dead);
     assert_int_equal(f->s->last_attempt, dead);
 }
@@ -220,67 +198,52 @@ static void keyslot_throttles_unknown_kid_refetch(void **state)
 {
     fixture_t *f = *state;
 
-    assert_int_equal(authos_keyslot_begin(f->s, T0, &pol, 0),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0, 0), AUTHOS_FETCH_NOW);
     assert_int_equal(store(f->s, T0, JWKS_A, -1), 1);
     /* A flood of unknown kids: nothing until min_refetch has passed. */
-    assert_int_equal(authos_keyslot_begin(f->s, T0 + SEC(1), &pol, 1),
+    assert_int_equal(begin(f->s, T0 + SEC(1), 1), AUTHOS_FETCH_NONE);
+    assert_int_equal(begin(f->s, T0 + pol.min_refetch - 1, 1),
                      AUTHOS_FETCH_NONE);
-    assert_int_equal(
-        authos_keyslot_begin(f->s, T0 + pol.min_refetch - 1, &pol, 1),
-        AUTHOS_FETCH_NONE);
-    assert_int_equal(authos_keyslot_begin(f->s, T0 + pol.min_refetch, &pol, 1),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0 + pol.min_refetch, 1), AUTHOS_FETCH_NOW);
     assert_int_equal(store(f->s, T0 + pol.min_refetch, JWKS_A, -1), 1);
     /* And again min_refetch after that attempt. */
-    assert_int_equal(
-        authos_keyslot_begin(f->s, T0 + pol.min_refetch + SEC(1), &pol, 1),
-        AUTHOS_FETCH_NONE);
-    assert_int_equal(
-        authos_keyslot_begin(f->s, T0 + 2 * pol.min_refetch, &pol, 1),
-        AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0 + pol.min_refetch + SEC(1), 1),
+                     AUTHOS_FETCH_NONE);
+    assert_int_equal(begin(f->s, T0 + 2 * pol.min_refetch, 1),
+                     AUTHOS_FETCH_NOW);
 }
 
 static void keyslot_known_kid_never_refetches_fresh_set(void **state)
 {
     fixture_t *f = *state;
 
-    assert_int_equal(authos_keyslot_begin(f->s, T0, &pol, 0),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0, 0), AUTHOS_FETCH_NOW);
     assert_int_equal(store(f->s, T0, JWKS_A, -1), 1);
     /* Long after min_refetch but before refresh_at. */
-    assert_int_equal(authos_keyslot_begin(f->s, T0 + SEC(200), &pol, 0),
-                     AUTHOS_FETCH_NONE);
+    assert_int_equal(begin(f->s, T0 + SEC(200), 0), AUTHOS_FETCH_NONE);
 }
 
 static void keyslot_refresh_due_after_refresh_at(void **state)
 {
     fixture_t *f = *state;
 
-    assert_int_equal(authos_keyslot_begin(f->s, T0, &pol, 0),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0, 0), AUTHOS_FETCH_NOW);
     assert_int_equal(store(f->s, T0, JWKS_A, -1), 1);
     assert_int_equal(f->s->refresh_at, T0 + pol.refresh);
-    assert_int_equal(
-        authos_keyslot_begin(f->s, T0 + pol.refresh - 1, &pol, 0),
-        AUTHOS_FETCH_NONE);
-    assert_int_equal(authos_keyslot_begin(f->s, T0 + pol.refresh, &pol, 0),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0 + pol.refresh - 1, 0), AUTHOS_FETCH_NONE);
+    assert_int_equal(begin(f->s, T0 + pol.refresh, 0), AUTHOS_FETCH_NOW);
 }
 
 static void keyslot_failed_first_fetch_retries_after_min_refetch(void **state)
 {
     fixture_t *f = *state;
 
-    assert_int_equal(authos_keyslot_begin(f->s, T0, &pol, 0),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0, 0), AUTHOS_FETCH_NOW);
     authos_keyslot_fail(f->s, T0 + SEC(1), "connection refused");
     assert_int_equal(f->s->fetching_since, 0);
     /* A down AuthOS costs one attempt per min_refetch. */
-    assert_int_equal(authos_keyslot_begin(f->s, T0 + SEC(2), &pol, 0),
-                     AUTHOS_FETCH_NONE);
-    assert_int_equal(authos_keyslot_begin(f->s, T0 + pol.min_refetch, &pol, 0),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0 + SEC(2), 0), AUTHOS_FETCH_NONE);
+    assert_int_equal(begin(f->s, T0 + pol.min_refetch, 0), AUTHOS_FETCH_NOW);
 }
 
 static void keyslot_store_records_key_set(void **state)
@@ -371,12 +334,10 @@ static void keyslot_fail_keeps_previous_key_set(void **state)
     fixture_t *f = *state;
     apr_time_t refresh_at;
 
-    assert_int_equal(authos_keyslot_begin(f->s, T0, &pol, 0),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0, 0), AUTHOS_FETCH_NOW);
     assert_int_equal(store(f->s, T0, JWKS_A, -1), 1);
     refresh_at = f->s->refresh_at;
-    assert_int_equal(authos_keyslot_begin(f->s, refresh_at, &pol, 0),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, refresh_at, 0), AUTHOS_FETCH_NOW);
     authos_keyslot_fail(f->s, refresh_at + SEC(1), "HTTP 500");
     /* Stale-if-error: same key set, same generation. */
     assert_int_equal(f->s->generation, 1);
@@ -430,53 +391,44 @@ static void keyslot_failed_fetch_without_key_set_is_not_usable(void **state)
 {
     fixture_t *f = *state;
 
-    assert_int_equal(authos_keyslot_begin(f->s, T0, &pol, 0),
-                     AUTHOS_FETCH_NOW);
+    assert_int_equal(begin(f->s, T0, 0), AUTHOS_FETCH_NOW);
     authos_keyslot_fail(f->s, T0, "host not found");
     assert_int_equal(f->s->generation, 0);
     assert_false(authos_keyslot_usable(f->s, T0, &pol));
 }
 
+/* The child of keyslot_store_in_child_is_seen_by_parent: it must see the
+ * parent's stamp (single flight), then stores a key set as the fetching
+ * process would. */
+static int store_in_child(void *base)
+{
+    authos_keyslot_t *cs = authos_shm_slot(base, 1);
+
+    if (cs == NULL) {
+        return 2;
+    }
+    if (begin(cs, T0 + SEC(1), 0) != AUTHOS_FETCH_BUSY) {
+        return 3;
+    }
+    if (!authos_keyslot_store(cs, T0 + SEC(2), &pol, JWKS_B, strlen(JWKS_B), 1,
+                              "https://a/jwks", -1)) {
+        return 4;
+    }
+    return 0;
+}
+
 static void keyslot_store_in_child_is_seen_by_parent(void **state)
 {
     apr_size_t size = authos_shm_size(2);
-    void *base;
+    void *base = unit_shared_map(size);
     authos_keyslot_t *s;
-    pid_t pid;
-    int status = 0;
 
     (void)state;
-    base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                -1, 0);
-    assert_true(base != MAP_FAILED);
     assert_int_equal(authos_shm_init(base, size, 2), 1);
     s = authos_shm_slot(base, 1);
     assert_non_null(s);
-    assert_int_equal(authos_keyslot_begin(s, T0, &pol, 0), AUTHOS_FETCH_NOW);
-
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* The child: no cmocka asserts here; the exit code says what
-         * went wrong. It must see the parent's stamp (single flight),
-         * then stores a key set as the fetching process would. */
-        authos_keyslot_t *cs = authos_shm_slot(base, 1);
-        if (cs == NULL) {
-            _exit(2);
-        }
-        if (authos_keyslot_begin(cs, T0 + SEC(1), &pol, 0)
-            != AUTHOS_FETCH_BUSY) {
-            _exit(3);
-        }
-        if (!authos_keyslot_store(cs, T0 + SEC(2), &pol, JWKS_B,
-                                  strlen(JWKS_B), 1, "https://a/jwks", -1)) {
-            _exit(4);
-        }
-        _exit(0);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(begin(s, T0, 0), AUTHOS_FETCH_NOW);
+    unit_run_in_child(store_in_child, base);
     /* The parent sees the child's key set through the shared map. */
     assert_int_equal(s->generation, 1);
     assert_string_equal(s->jwks, JWKS_B);
