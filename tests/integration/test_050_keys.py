@@ -27,6 +27,7 @@ import pytest
 import requests
 
 from authos_stub import JWKS_PATH, METADATA_PATH, OIDC_PATH
+from waiting import parallel, sleep_until, wait_until
 
 AUD = "service:acme/billing"
 PROTECTED = "/protected/hello.txt"
@@ -83,42 +84,6 @@ def unavailable(server, token):
 def fetch_paths(stub):
     """The well-known paths the stub was asked for, in order."""
     return [e["path"] for e in list(stub.requests) if e["path"].startswith("/.well-known/")]
-
-
-def parallel(server, tokens, connections=8, path=PROTECTED):
-    """GET path once per token over `connections` keep-alive connections at once.
-    Returns the responses in token order."""
-    chunks = [list(range(i, len(tokens), connections)) for i in range(connections)]
-    results = [None] * len(tokens)
-    barrier = threading.Barrier(connections)
-
-    def worker(indexes):
-        with requests.Session() as session:
-            barrier.wait(10)
-            for i in indexes:
-                results[i] = session.get(server.url(path), timeout=30,
-                                         headers={"Authorization": "Bearer " + tokens[i]})
-
-    with concurrent.futures.ThreadPoolExecutor(connections) as pool:
-        for future in [pool.submit(worker, c) for c in chunks]:
-            future.result()
-    return results
-
-
-def sleep_until(deadline):
-    delay = deadline - time.time()
-    if delay > 0:
-        time.sleep(delay)
-
-
-def wait_until(predicate, timeout, interval=0.02):
-    """Poll predicate until it is true or timeout seconds have passed; its last value."""
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value or time.time() >= deadline:
-            return value
-        time.sleep(interval)
 
 
 def fetched_count(server, mark):

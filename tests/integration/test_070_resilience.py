@@ -36,6 +36,7 @@ import pytest
 import requests
 
 from authos_stub import JWKS_PATH, METADATA_PATH
+from waiting import parallel, sleep_until, wait_until
 
 AUD = "service:acme/billing"
 PROTECTED = "/protected/hello.txt"
@@ -90,22 +91,6 @@ def unavailable(server, token, path=PROTECTED):
     return r
 
 
-def sleep_until(deadline):
-    delay = deadline - time.time()
-    if delay > 0:
-        time.sleep(delay)
-
-
-def wait_until(predicate, timeout, interval=0.02):
-    """Poll predicate until true or timeout seconds passed; returns its last value."""
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value or time.time() >= deadline:
-            return value
-        time.sleep(interval)
-
-
 def stored_count(server, mark=0):
     """Key sets stored (AUTHOS0007 lines) since the log mark."""
     return server.error_log_since(mark).count("AUTHOS0007: ")
@@ -122,25 +107,6 @@ def log_time(line):
     """Epoch seconds of an error-log line (default ErrorLogFormat, local time)."""
     stamp = LOG_TIME.match(line).group(1)
     return datetime.strptime(stamp, "%a %b %d %H:%M:%S.%f %Y").timestamp()
-
-
-def parallel(server, tokens, connections=8, path=PROTECTED):
-    """GET path once per token over `connections` keep-alive connections at once."""
-    chunks = [list(range(i, len(tokens), connections)) for i in range(connections)]
-    results = [None] * len(tokens)
-    barrier = threading.Barrier(connections)
-
-    def worker(indexes):
-        with requests.Session() as session:
-            barrier.wait(10)
-            for i in indexes:
-                results[i] = session.get(server.url(path), timeout=30,
-                                         headers={"Authorization": "Bearer " + tokens[i]})
-
-    with concurrent.futures.ThreadPoolExecutor(connections) as pool:
-        for future in [pool.submit(worker, c) for c in chunks]:
-            future.result()
-    return results
 
 
 def accepted_pids(server, mark=0):
