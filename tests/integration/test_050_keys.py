@@ -15,53 +15,24 @@ bound) for the fetch to happen, then asserts its exact outcome; its failure is
 logged by whichever thread fetched, asynchronously.
 """
 
-import concurrent.futures
 import json
 import os
 import re
-import threading
 import time
 import uuid
 
 import pytest
-import requests
 
 from authos_stub import JWKS_PATH, METADATA_PATH, OIDC_PATH
-from waiting import parallel, sleep_until, wait_until
+from keyset_helpers import get, ok, parallel, sleep_until, wait_until
+from keyset_helpers import protected_conf as conf
 
-AUD = "service:acme/billing"
-PROTECTED = "/protected/hello.txt"
 FETCH_FAILED = r"\[auth_authos:warn\].*AUTHOS0006: key set fetch for "
 NO_KEYSET = r"\[auth_authos:error\].*AUTHOS0022: no usable key set"
 
 
-def conf(source, extra=""):
-    """A server snippet: the trust source lines, then directives, then /protected."""
-    return """
-%s
-AuthOSAllowHTTP On
-AuthOSAudience %s
-%s
-<Location /protected>
-    AuthType authos
-    AuthName billing
-    Require valid-user
-</Location>
-""" % (source, AUD, extra)
-
-
 def base_url_conf(stub, extra="AuthOSJWKSMinRefetch 1"):
     return conf("AuthOSBaseURL %s" % stub.base_url, extra)
-
-
-def get(server, token, path=PROTECTED):
-    return server.get(path, token=token)
-
-
-def ok(server, token, path=PROTECTED):
-    r = get(server, token, path)
-    assert r.status_code == 200, (r.status_code, r.headers.get("WWW-Authenticate"))
-    return r
 
 
 def refused(server, token, reason):

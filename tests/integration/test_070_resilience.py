@@ -32,14 +32,11 @@ import time
 import uuid
 from datetime import datetime
 
-import pytest
 import requests
 
 from authos_stub import JWKS_PATH, METADATA_PATH
-from waiting import parallel, sleep_until, wait_until
+from keyset_helpers import PROTECTED, get, ok, parallel, protected_conf, sleep_until, wait_until
 
-AUD = "service:acme/billing"
-PROTECTED = "/protected/hello.txt"
 FETCH_FAILED = r"\[auth_authos:warn\].*AUTHOS0006: key set fetch for "
 NO_KEYSET = r"\[auth_authos:error\].*AUTHOS0022: no usable key set"
 KEEPING = " (keeping the cached key set)"
@@ -48,32 +45,12 @@ PAST_MAX_STALE = " (the cached key set is past AuthOSJWKSMaxStale)"
 
 # ------------------------------------------------------------------ helpers
 def conf(stub, extra=""):
-    return """
-AuthOSBaseURL %s
-AuthOSAllowHTTP On
-AuthOSAudience %s
-%s
-<Location /protected>
-    AuthType authos
-    AuthName billing
-    Require valid-user
-</Location>
-""" % (stub.base_url, AUD, extra)
+    return protected_conf("AuthOSBaseURL %s" % stub.base_url, extra)
 
 
 def failed_line(stub):
     """Regex of a fetch failure line of stub's source; group 1 is the cause and what was kept."""
     return "(?m)" + FETCH_FAILED + "AuthOSBaseURL %s failed: (.*)$" % re.escape(stub.base_url)
-
-
-def get(server, token, path=PROTECTED, **kwargs):
-    return server.get(path, token=token, **kwargs)
-
-
-def ok(server, token, path=PROTECTED):
-    r = get(server, token, path)
-    assert r.status_code == 200, (r.status_code, r.headers.get("WWW-Authenticate"))
-    return r
 
 
 def refused(server, token, reason):

@@ -9,44 +9,11 @@
 
 #include <stdio.h>
 
-#include "authos_keyslot.h"
+#include "keyslot_helpers.h"
 
-#define SEC(n) apr_time_from_sec(n)
-/* An arbitrary "now" far from 0, so 0 keeps meaning "never". */
-#define T0 SEC(1700000000)
 #define JWKS_A "{\"keys\":[{\"kid\":\"a\"}]}"
-
-/* A 300 s lifetime: the background refresh is due 30 s early. */
-static const authos_key_policy_t pol = {
-    SEC(300),  /* refresh */
-    SEC(10),   /* min_refetch */
-    SEC(3600), /* max_stale */
-    SEC(5),    /* timeout */
-};
 #define LEAD (pol.refresh / 10)
 #define DUE_AHEAD (T0 + pol.refresh - LEAD)
-
-typedef struct {
-    unit_region_t r; /* first: see unit_region_new */
-    authos_keyslot_t *s;
-} fixture_t;
-
-/* A one-slot segment on the heap. */
-static int setup(void **state)
-{
-    fixture_t *f = unit_region_new(sizeof(*f), authos_shm_size(1));
-
-    if (f == NULL || !authos_shm_init(f->r.base, f->r.size, 1)
-        || (f->s = authos_shm_slot(f->r.base, 0)) == NULL) {
-        unit_region_free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-#define slot_test(t)                                                          \
-    cmocka_unit_test_setup_teardown(t, setup, unit_region_teardown)
 
 /* What a request-driven fetch records: its settings, then the key set. */
 static void fetched_by_request(authos_keyslot_t *s, apr_time_t at,

@@ -1,4 +1,5 @@
-"""Waiting and concurrency helpers shared by the key-set test files."""
+"""Helpers shared by the key-set test files (test_050_keys, test_070_resilience):
+the protected server snippet, requests, waiting and concurrency."""
 
 import concurrent.futures
 import threading
@@ -6,8 +7,34 @@ import time
 
 import requests
 
+AUD = "service:acme/billing"
 # The protected path of the key-set tests' servers.
 PROTECTED = "/protected/hello.txt"
+
+
+def protected_conf(source, extra=""):
+    """A server snippet: the trust source lines, then directives, then /protected."""
+    return """
+%s
+AuthOSAllowHTTP On
+AuthOSAudience %s
+%s
+<Location /protected>
+    AuthType authos
+    AuthName billing
+    Require valid-user
+</Location>
+""" % (source, AUD, extra)
+
+
+def get(server, token, path=PROTECTED, **kwargs):
+    return server.get(path, token=token, **kwargs)
+
+
+def ok(server, token, path=PROTECTED):
+    r = get(server, token, path)
+    assert r.status_code == 200, (r.status_code, r.headers.get("WWW-Authenticate"))
+    return r
 
 
 def parallel(server, tokens, connections=8, path=PROTECTED):
