@@ -61,6 +61,9 @@ demo: all
 bench: all
 	./bench/run
 
+profile: all
+	./bench/profile
+
 install: module
 	$(MAKE) -f Makefile.apxs APXS=$(APXS) install
 
@@ -68,4 +71,4 @@ clean:
 	rm -rf build .libs *.la *.lo *.slo *.o src/apache/.libs \
 	    src/apache/*.la src/apache/*.lo src/apache/*.slo src/apache/*.o
 
-.PHONY: all module unit integration check demo bench install clean
+.PHONY: profile all module unit integration check demo bench install clean

@@ -64,7 +64,7 @@ MaxConnectionsPerChild 0
 KeepAlive On
 MaxKeepAliveRequests 0
 ErrorLog "{root}/logs/error.log"
-LogLevel warn
+LogLevel warn auth_authos:notice
 DocumentRoot "{root}/htdocs"
 <Directory />
     AllowOverride None
@@ -178,6 +178,31 @@ class Apache:
             elif ppid == self.proc.pid:
                 ticks += times[0] + times[1]
         return ticks / CLK_TCK
+
+    def children(self):
+        """Pids of the Apache children (the processes whose parent is apache2)."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open("/proc/%s/stat" % entry) as fh:
+                        text = fh.read()
+                except OSError:
+                    continue
+                if int(text[text.rindex(")") + 2:].split()[1]) == self.proc.pid:
+                    pids.append(int(entry))
+        return sorted(pids)
+
+    def rss_kib(self):
+        """{pid: VmRSS in KiB} of each child."""
+        out = {}
+        for pid in self.children():
+            try:
+                with open("/proc/%d/status" % pid) as fh:
+                    out[pid] = next(int(ln.split()[1]) for ln in fh if ln.startswith("VmRSS:"))
+            except (OSError, StopIteration):
+                continue
+        return out
 
     def core_times(self):
         """(busy, total) clock ticks of Apache's CPU from /proc/stat, interrupt time included."""

@@ -24,12 +24,22 @@ and Apache's children run as www-data):
    wrong signature or none gets 401, warms up, then runs wrk on the other CPU
    with bench/tokens.lua: one reused token, or many distinct tokens (more than
    the default AuthOSTokenCache of 16384) cycled from a file;
-6. prints requests/s, p50/p99 latency, Apache CPU time per request (utime+stime
+6. repeats the measured runs of every configuration in BENCH_ROUNDS rounds
+   (all configurations, in order, per round): the machine's speed drifts over a
+   run, so each configuration is compared with the no-auth run of its own round
+   and the median over the rounds is reported;
+7. memory: a run of BENCH_MEMORY_REQUESTS requests with the distinct tokens on
+   the module's location, with each child's RSS (from /proc) read at Apache's
+   start, before that run (after the measured rounds and a 10,000-request
+   run, so the caches hold what they will hold) and after it; and the size of
+   each shared-memory segment the module made (its notice line AUTHOS0063);
+8. prints requests/s, p50/p99 latency, Apache CPU time per request (utime+stime
    of all Apache processes from /proc), JWKS fetches seen by the stub, and each
    configuration's ratio to no authentication, and writes the same as Markdown
    to bench/results/latest.md (not committed: bench/results/.gitignore).
 
 Environment (defaults in brackets): BENCH_DURATION [10s], BENCH_WARMUP [2s],
+BENCH_ROUNDS [3], BENCH_MEMORY_REQUESTS [1000000] (0: no memory run),
 BENCH_CONNECTIONS [16], BENCH_THREADS [1] (wrk), BENCH_TOKENS [20000],
 BENCH_APACHE_CPU [0], BENCH_CLIENT_CPU [1] (wrk, the stub and this script),
 BENCH_APACHE_PROCS [2], BENCH_APACHE_THREADS [32] (per child),
@@ -100,6 +110,8 @@ def parse_seconds(text):
 def settings():
     env = os.environ.get
     s = {"duration": parse_seconds(env("BENCH_DURATION", "10s")),
+         "rounds": int(env("BENCH_ROUNDS", "3")),
+         "memory_requests": int(env("BENCH_MEMORY_REQUESTS", "1000000")),
          "warmup": parse_seconds(env("BENCH_WARMUP", "2s")),
          "connections": int(env("BENCH_CONNECTIONS", "16")),
          "threads": int(env("BENCH_THREADS", "1")),
@@ -119,8 +131,9 @@ def settings():
     if unknown:
         raise BenchError("BENCH_ONLY: unknown %s (known: %s)" % (", ".join(unknown), ", ".join(names)))
     s["configs"] = [c for c in CONFIGS if not only or c[0] in only or c[0] == "noauth"]
-    if s["duration"] < 1 or s["connections"] < s["threads"] or s["tokens"] < 2:
-        raise BenchError("need BENCH_DURATION >= 1s, BENCH_CONNECTIONS >= BENCH_THREADS, BENCH_TOKENS >= 2")
+    if s["duration"] < 1 or s["connections"] < s["threads"] or s["tokens"] < 2 or s["rounds"] < 1:
+        raise BenchError("need BENCH_DURATION >= 1s, BENCH_CONNECTIONS >= BENCH_THREADS, BENCH_TOKENS >= 2, "
+                         "BENCH_ROUNDS >= 1")
     return s
 
 
@@ -253,15 +266,16 @@ def log_summary(text):
     return len(lines), seen[:3]
 
 
-def measure(s, apache, stub, files, tokens, config):
-    """Check, warm up and measure one configuration; returns its row of results."""
+def measure(s, apache, stub, files, tokens, config, first):
+    """Check (in the first round), warm up and measure one configuration; returns its row."""
     name, label, location, workload, module = config
     label = label.format(n="{:,}".format(s["tokens"]))
     url = apache.url(location)
     print("%s: %s" % (name, label), flush=True)
-    session = requests.Session()
-    session.trust_env = False
-    check(session, url, tokens, workload, label)
+    if first:
+        session = requests.Session()
+        session.trust_env = False
+        check(session, url, tokens, workload, label)
     token_file = files.get(workload)
     if s["warmup"]:
         wrk(s, url, token_file, s["warmup"])
@@ -289,12 +303,93 @@ def measure(s, apache, stub, files, tokens, config):
     return row
 
 
+def median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2.0
+
+
+def combine(rounds):
+    """One row per configuration: medians over the rounds; the ratio to no auth and the CPU added
+    are taken per round (against that round's no-auth run), then their median."""
+    rows = []
+    for i, first in enumerate(rounds[0]):
+        runs = [r[i] for r in rounds]
+        bases = [next(x for x in r if x["name"] == "noauth") for r in rounds]
+        row = dict(first)
+        for key in ("rps", "p50_us", "p99_us", "cpu_us", "busy"):
+            row[key] = median([x[key] for x in runs])
+        for key in ("jwks", "non2xx", "sock_errors", "log_lines"):
+            row[key] = sum(x[key] for x in runs)
+        row["ratio"] = median([x["rps"] / b["rps"] for x, b in zip(runs, bases)])
+        row["added_us"] = median([x["cpu_us"] - b["cpu_us"] for x, b in zip(runs, bases)])
+        row["ratios"] = [x["rps"] / b["rps"] for x, b in zip(runs, bases)]
+        row["log_samples"] = next((x["log_samples"] for x in runs if x["log_samples"]), [])
+        rows.append(row)
+    return rows
+
+
+def memory_run(s, apache, files):
+    """Child RSS before and after BENCH_MEMORY_REQUESTS requests with the distinct tokens."""
+    url = apache.url("/authos/")
+    done = 0
+    while done < 10000:                     # the 10k-request point
+        done += wrk(s, url, files["many"], 1)["requests"]
+    before, before_count = apache.rss_kib(), done
+    print("memory: %d requests, child RSS %s KiB" % (done, before), flush=True)
+    total = 0
+    while total < s["memory_requests"]:
+        total += wrk(s, url, files["many"], 10)["requests"]
+        print("  %d requests" % total, flush=True)
+    after = apache.rss_kib()
+    print("memory: +%d requests, child RSS %s KiB" % (total, after), flush=True)
+    return {"before": before, "before_requests": before_count, "after": after, "requests": total}
+
+
+def shm_sizes(log_text):
+    """[(what, bytes)] from the module's startup lines (the last start's values)."""
+    sizes = {}
+    for what, size in re.findall(r"AUTHOS0063: shared memory for the (.+?): (\d+) bytes", log_text):
+        sizes[what] = int(size)
+    return sorted(sizes.items())
+
+
 # ------------------------------------------------------------------ report
+def targets(rows, verify_us, memory):
+    """The performance issue's targets against this run's figures."""
+    def row(module, workload):
+        return next((r for r in rows if r["module"] == module and r["workload"] == workload), None)
+    out = ["", "## Against the targets", ""]
+    for workload, floor, peer_x in (("one", 0.95, 1.9), ("many", 0.70, 2.2)):
+        mine = row("mod_auth_authos", workload)
+        if mine is None:
+            continue
+        what = "one reused token" if workload == "one" else "distinct tokens"
+        line = "- %s: %.2fx no auth (target %.2fx: %s), %.1f us added" % (
+            what, mine["ratio"], floor, "met" if mine["ratio"] >= floor else "NOT met", mine["added_us"])
+        if workload == "many":
+            line += ", %.1f us beyond one RSA verify (target about 10 us)" % (mine["added_us"] - verify_us)
+        peers = [r for r in (row("mod_auth_openidc", workload), row("mod_oauth2", workload)) if r]
+        if peers:
+            best = max(peers, key=lambda r: r["ratio"])
+            line += "; %.1fx the better peer, %s (target %.1fx: %s)" % (
+                mine["ratio"] / best["ratio"], best["module"], peer_x,
+                "met" if mine["ratio"] / best["ratio"] >= peer_x else "NOT met")
+        out.append(line + ".")
+        out.append("  JWKS fetches during its runs: %d." % mine["jwks"])
+    if memory:
+        growth = [memory["after"][p] - memory["before"][p] for p in memory["after"] if p in memory["before"]]
+        if growth:
+            out.append("- RSS growth over %s requests: at most %+d KiB per child (target under 1024 KiB: %s)." % (
+                "{:,}".format(memory["requests"]), max(growth), "met" if max(growth) < 1024 else "NOT met"))
+    return out
+
+
 def ms(us):
     return "%.2f ms" % (us / 1000.0)
 
 
-def report(s, rows, verify, info, loads):
+def report(s, rows, verify, info, loads, memory):
     """The Markdown text: a summary like issue 5's table, the full table, then notes."""
     base = next(r for r in rows if r["name"] == "noauth")
     verify_rate, verify_us = verify
@@ -318,22 +413,28 @@ def report(s, rows, verify, info, loads):
                  for w in ("one", "many")]
         if not any(cells):
             continue
-        ratios = ["%.2f" % (r["rps"] / base["rps"]) if r else "-" for r in cells]
-        added = " / ".join("%.0f us" % (r["cpu_us"] - base["cpu_us"]) if r else "-" for r in cells)
+        ratios = ["%.2f" % r["ratio"] if r else "-" for r in cells]
+        added = " / ".join("%.1f us" % r["added_us"] if r else "-" for r in cells)
         out.append("| %s | %s | %s | %s |" % (label.format(**info), ratios[0], ratios[1], added))
     out += ["| limit: one RS256 verify per new token (`openssl speed rsa2048`: %.1f us) | about 1.00 "
             "| %.2f | %.1f us |" % (verify_us, limit_ratio, verify_us), "",
-            "| configuration | requests/s | vs no auth | p50 | p99 | Apache CPU per request | "
-            "added vs no auth | CPU %d busy | JWKS fetches | failed requests |" % s["apache_cpu"],
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "| configuration | requests/s | vs no auth | vs no auth, each round | p50 | p99 | Apache CPU "
+            "per request | added vs no auth | CPU %d busy | JWKS fetches | failed requests |" % s["apache_cpu"],
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        added = "-" if r is base else "%.1f us" % (r["cpu_us"] - base["cpu_us"])
-        out.append("| %s | %.0f | %.2f | %s | %s | %.1f us | %s | %.0f%% | %d | %d |" % (
-            r["label"], r["rps"], r["rps"] / base["rps"], ms(r["p50_us"]), ms(r["p99_us"]), r["cpu_us"],
-            added, r["busy"] * 100, r["jwks"], r["non2xx"] + r["sock_errors"]))
-    out += ["| limit: no auth + one RSA-2048 verify per request | %.0f | %.2f | - | - | %.1f us | %.1f us "
+        added = "-" if r is base else "%.1f us" % r["added_us"]
+        out.append("| %s | %.0f | %.2f | %s | %s | %s | %.1f us | %s | %.0f%% | %d | %d |" % (
+            r["label"], r["rps"], r["ratio"], " ".join("%.2f" % x for x in r["ratios"]),
+            ms(r["p50_us"]), ms(r["p99_us"]), r["cpu_us"], added, r["busy"] * 100, r["jwks"],
+            r["non2xx"] + r["sock_errors"]))
+    out += ["| limit: no auth + one RSA-2048 verify per request | %.0f | %.2f | - | - | - | %.1f us | %.1f us "
             "| - | - | - |" % (base["rps"] * limit_ratio, limit_ratio, base["cpu_us"] + verify_us, verify_us),
             "",
+            "- %d round%s: each round measures every configuration once, in the order above; a "
+            "configuration's ratio and added CPU are taken against the no-auth run of the same round, "
+            "and the tables show the median over the rounds (requests/s, latency and CPU columns are "
+            "medians of the raw values; JWKS fetches and failures are summed)." % (
+                s["rounds"], "" if s["rounds"] == 1 else "s"),
             "- RSA-2048 verify on CPU %d: %.0f verifies/s, %.1f us per verify (`openssl speed -seconds %d "
             "rsa2048`, %s). The limit rows add one verify to the no-auth CPU per request." % (
                 s["apache_cpu"], verify_rate, verify_us, s["openssl_seconds"], info["openssl"]),
@@ -350,6 +451,24 @@ def report(s, rows, verify, info, loads):
             "`jwks_uri.ssl_verify=false`. Both peers run with their default caches.",
             "- Other load, sampled for 1 s with nothing of the benchmark running: before the run %s; "
             "after it %s." % loads]
+    out += targets(rows, verify_us, memory)
+    if memory:
+        out += ["", "## Memory", "",
+                "Each Apache child's resident set (VmRSS) at start, after the measured rounds and "
+                "%s more requests with the %s distinct tokens (the caches hold what they will hold), "
+                "and after %s further such requests:" % (
+                    "{:,}".format(memory["before_requests"]), n, "{:,}".format(memory["requests"])), "",
+                "| child | at start | before | after | growth over the %s requests |" %
+                "{:,}".format(memory["requests"]), "|---|---|---|---|---|"]
+        for pid in sorted(set(memory["start"]) | set(memory["before"]) | set(memory["after"])):
+            cells = [memory[k].get(pid) for k in ("start", "before", "after")]
+            growth = ("%+d KiB" % (cells[2] - cells[1])) if None not in cells[1:] else "(not alive throughout)"
+            out.append("| %d | %s | %s | %s | %s |" % (
+                pid, *["-" if c is None else "%d KiB" % c for c in cells], growth))
+        out += ["", "Shared memory the module made: %s; the verified-token cache is per process "
+                "(AuthOSTokenCache entries per child, on the heap, in the RSS above)." % (
+                    ", ".join("%s %s bytes" % (what, "{:,}".format(size)) for what, size in memory["shm"])
+                    or "(no AUTHOS0063 line in the log)")]
     for r in rows:
         if r["log_lines"]:
             out.append("- Error log during %s: %d lines at LogLevel warn, e.g. `%s`" % (
@@ -387,7 +506,18 @@ def main():
         apache = Apache(workdir / "httpd", options, stub.base_url, tls.base_url, tls.ca_file).start()
         print("apache2 pid %d on port %d, CPU %d; config %s" % (
             apache.proc.pid, apache.port, s["apache_cpu"], apache.conf), flush=True)
-        rows = [measure(s, apache, stub, files, tokens, config) for config in s["configs"]]
+        rss_start = apache.rss_kib()
+        rounds = []
+        for i in range(s["rounds"]):
+            print("round %d of %d" % (i + 1, s["rounds"]), flush=True)
+            rounds.append([measure(s, apache, stub, files, tokens, config, i == 0)
+                           for config in s["configs"]])
+        rows = combine(rounds)
+        memory = None
+        if s["memory_requests"] > 0:
+            memory = memory_run(s, apache, files)
+            memory["start"] = rss_start
+            memory["shm"] = shm_sizes(apache.log_text())
         ok = True
     finally:
         if apache is not None:
@@ -401,7 +531,7 @@ def main():
         else:
             print("temporary directory kept: %s" % workdir, file=sys.stderr)
     load_after = describe_load(cpu_load(cpus))
-    text = report(s, rows, verify, info, (load_before, load_after))
+    text = report(s, rows, verify, info, (load_before, load_after), memory)
     print("\n" + text)
     s["out"].parent.mkdir(parents=True, exist_ok=True)
     s["out"].write_text(text)

@@ -6,36 +6,37 @@
 static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* 0..63 for the URL-safe alphabet, -1 for everything else ('=', '+', '/',
- * whitespace and NUL included). */
-static int value_of(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '-') {
-        return 62;
-    }
-    if (c == '_') {
-        return 63;
-    }
-    return -1;
-}
+/* 0..63 for the URL-safe alphabet, 0xff for everything else ('=', '+',
+ * '/', whitespace and NUL included). */
+#define X 0xff
+static const unsigned char values[256] = {
+    X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+    X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+    X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  62, X,  X,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X,  X,  X,  X,  X,  X,
+    X,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X,  X,  X,  X,  63,
+    X,  26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X,  X,  X,  X,  X,
+    X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+    X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+    X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+    X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+    X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+    X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+    X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+    X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+};
+#undef X
 
 apr_status_t authos_b64url_decode(apr_pool_t *p, const char *in,
                                   apr_size_t len, unsigned char **out,
                                   apr_size_t *outlen)
 {
-    apr_size_t i, o = 0, rem = len % 4;
+    const unsigned char *s = (const unsigned char *)in;
+    apr_size_t i, o = 0, rem = len % 4, full = len - rem;
     unsigned char *buf;
-    apr_uint32_t acc = 0;
-    int bits = 0;
+    apr_uint32_t v, bad = 0;
 
     *out = NULL;
     *outlen = 0;
@@ -45,21 +46,33 @@ apr_status_t authos_b64url_decode(apr_pool_t *p, const char *in,
         return APR_EINVAL;
     }
     buf = apr_palloc(p, (len / 4) * 3 + rem + 1);
-    for (i = 0; i < len; i++) {
-        int v = value_of((unsigned char)in[i]);
-        if (v < 0) {
-            return APR_EINVAL;
+    /* Four characters make three bytes; a character outside the alphabet
+     * sets bit 7 or above of bad (its value is 0xff). */
+    for (i = 0; i < full; i += 4) {
+        apr_uint32_t a = values[s[i]], b = values[s[i + 1]];
+        apr_uint32_t c = values[s[i + 2]], d = values[s[i + 3]];
+        bad |= a | b | c | d;
+        v = (a << 18) | (b << 12) | (c << 6) | d;
+        buf[o++] = (unsigned char)(v >> 16);
+        buf[o++] = (unsigned char)(v >> 8);
+        buf[o++] = (unsigned char)v;
+    }
+    if (rem > 0) {
+        apr_uint32_t a = values[s[i]], b = values[s[i + 1]];
+        apr_uint32_t c = rem == 3 ? values[s[i + 2]] : 0;
+        bad |= a | b | c;
+        /* The bits left over must be zero (RFC 4648 section 3.5),
+         * otherwise several spellings would decode to the same bytes. */
+        if (rem == 2 ? (b & 0x0f) != 0 : (c & 0x03) != 0) {
+            bad |= 0xff;
         }
-        acc = (acc << 6) | (apr_uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (unsigned char)((acc >> bits) & 0xff);
+        v = (a << 18) | (b << 12) | (c << 6);
+        buf[o++] = (unsigned char)(v >> 16);
+        if (rem == 3) {
+            buf[o++] = (unsigned char)(v >> 8);
         }
     }
-    /* The bits left over must be zero (RFC 4648 section 3.5), otherwise
-     * several spellings would decode to the same bytes. */
-    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+    if (bad & ~(apr_uint32_t)63) {
         return APR_EINVAL;
     }
     buf[o] = '\0';

@@ -16,6 +16,12 @@ static apr_status_t pkey_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+static apr_status_t verifier_cleanup(void *data)
+{
+    EVP_PKEY_CTX_free((EVP_PKEY_CTX *)data);
+    return APR_SUCCESS;
+}
+
 /* Tells two keys with the same kid apart (a cached verification is valid
  * only while the very key that made it is listed). */
 static apr_uint64_t fingerprint(const unsigned char *n, apr_size_t nlen,
@@ -108,6 +114,7 @@ authos_jwks_t *authos_jwks_parse(apr_pool_t *p, const char *text,
         const char *kid = NULL;
         apr_uint64_t fp = 0;
         EVP_PKEY *pkey = usable_key(p, jwk, &kid, &fp);
+        EVP_PKEY_CTX *verifier;
         authos_jwk_t *slot;
 
         if (pkey == NULL) {
@@ -120,9 +127,17 @@ authos_jwks_t *authos_jwks_parse(apr_pool_t *p, const char *text,
             set->skipped++;
             continue;
         }
+        verifier = authos_rs256_ctx_new(pkey);
+        if (verifier == NULL) {
+            *err = "cannot set up RS256 verification (out of memory?)";
+            return NULL;
+        }
+        apr_pool_cleanup_register(p, verifier, verifier_cleanup,
+                                  apr_pool_cleanup_null);
         slot = apr_array_push(set->keys);
         slot->kid = kid;
         slot->pkey = pkey;
+        slot->verifier = verifier;
         slot->bits = EVP_PKEY_get_bits(pkey);
         slot->fp = fp;
     }

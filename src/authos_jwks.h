@@ -12,6 +12,8 @@
 typedef struct {
     const char *kid;
     EVP_PKEY *pkey;   /* freed when the key set's pool is cleared */
+    EVP_PKEY_CTX *verifier; /* RS256 template (authos_rs256_ctx_new), as
+                             * long-lived as pkey; copy it per use */
     int bits;
     apr_uint64_t fp;  /* fingerprint: SHA-256 of n and e, first 8 bytes */
 } authos_jwk_t;

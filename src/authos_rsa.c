@@ -5,6 +5,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 
 #include "authos_rsa.h"
 #include "authos_sha256.h"
@@ -59,30 +60,58 @@ done:
     return pkey;
 }
 
-int authos_rs256_verify(EVP_PKEY *key, const unsigned char *msg,
-                        apr_size_t msglen, const unsigned char *sig,
-                        apr_size_t siglen)
+EVP_PKEY_CTX *authos_rs256_ctx_new(EVP_PKEY *key)
 {
-    EVP_MD_CTX *md;
-    int ok = 0;
+    EVP_PKEY_CTX *ctx;
+
+    if (key == NULL) {
+        return NULL;
+    }
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+
+    /* PKCS#1 v1.5 with the SHA-256 DigestInfo: a signature made over
+     * another digest does not verify. */
+    if (ctx == NULL || EVP_PKEY_verify_init(ctx) <= 0
+        || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0
+        || EVP_PKEY_CTX_set_signature_md(ctx, authos_sha256_md()) <= 0) {
+        EVP_PKEY_CTX_free(ctx);
+        ERR_clear_error();
+        return NULL;
+    }
+    return ctx;
+}
+
+int authos_rs256_verify_ctx(EVP_PKEY_CTX *ctx, const unsigned char *msg,
+                            apr_size_t msglen, const unsigned char *sig,
+                            apr_size_t siglen)
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_PKEY *key = ctx != NULL ? EVP_PKEY_CTX_get0_pkey(ctx) : NULL;
 
     /* A PKCS#1 v1.5 signature is exactly as long as the modulus. */
     if (key == NULL || siglen == 0
         || siglen != (apr_size_t)EVP_PKEY_get_size(key)) {
         return 0;
     }
-    md = EVP_MD_CTX_new();
-    if (md == NULL) {
-        return 0;
+    if (EVP_Digest(msg, msglen, md, &mdlen, authos_sha256_md(), NULL) == 1
+        && mdlen == sizeof(md)
+        && EVP_PKEY_verify(ctx, sig, siglen, md, mdlen) == 1) {
+        return 1;
     }
-    if (EVP_DigestVerifyInit(md, NULL, authos_sha256_md(), NULL, key) == 1
-        && EVP_DigestVerify(md, sig, siglen, msg, msglen) == 1) {
-        ok = 1;
-    }
-    EVP_MD_CTX_free(md);
-    if (!ok) {
-        /* Keep the thread's OpenSSL error queue from growing. */
-        ERR_clear_error();
-    }
+    /* Keep the thread's OpenSSL error queue from growing. */
+    ERR_clear_error();
+    return 0;
+}
+
+int authos_rs256_verify(EVP_PKEY *key, const unsigned char *msg,
+                        apr_size_t msglen, const unsigned char *sig,
+                        apr_size_t siglen)
+{
+    EVP_PKEY_CTX *ctx = authos_rs256_ctx_new(key);
+    int ok;
+
+    ok = authos_rs256_verify_ctx(ctx, msg, msglen, sig, siglen);
+    EVP_PKEY_CTX_free(ctx);
     return ok;
 }

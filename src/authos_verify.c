@@ -38,7 +38,7 @@ authos_reason_t authos_token_verify(apr_pool_t *p, const char *token,
                                     authos_token_t *out)
 {
     authos_reason_t reason;
-    EVP_PKEY *key = NULL;
+    EVP_PKEY_CTX *verifier = NULL;
 
     memset(out, 0, sizeof(*out));
     /* Steps 1 and 2: structure and header. */
@@ -48,7 +48,7 @@ authos_reason_t authos_token_verify(apr_pool_t *p, const char *token,
         return reason;
     }
     /* Step 3: the key comes only from our key set, by kid. */
-    switch (lookup(ctx, out->jwt.kid, &key)) {
+    switch (lookup(ctx, out->jwt.kid, &verifier)) {
     case AUTHOS_KEY_FOUND:
         break;
     case AUTHOS_KEY_NO_KEYSET:
@@ -59,9 +59,10 @@ authos_reason_t authos_token_verify(apr_pool_t *p, const char *token,
         return AUTHOS_ERR_UNKNOWN_KEY;
     }
     /* Step 4: RS256 over the signing input. */
-    if (!authos_rs256_verify(key, (const unsigned char *)out->jwt.signing_input,
-                             out->jwt.signing_input_len, out->jwt.signature,
-                             out->jwt.signature_len)) {
+    if (!authos_rs256_verify_ctx(verifier,
+                                 (const unsigned char *)out->jwt.signing_input,
+                                 out->jwt.signing_input_len,
+                                 out->jwt.signature, out->jwt.signature_len)) {
         out->detail = "signature does not verify";
         return AUTHOS_ERR_BAD_SIGNATURE;
     }

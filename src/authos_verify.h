@@ -23,9 +23,12 @@ typedef enum {
  * authos_token_verify is cleared. A lookup may refresh its key set once
  * for an unknown kid (SPEC section 5 step 3); the verifier never asks
  * twice for one token. */
+/* On AUTHOS_KEY_FOUND *verifier is an RS256 verify context of the key
+ * (authos_rs256_ctx_new or a copy of one) that this call may use; the
+ * lookup owns it. */
 typedef authos_key_status_t (*authos_key_lookup_fn)(void *ctx,
                                                     const char *kid,
-                                                    EVP_PKEY **key);
+                                                    EVP_PKEY_CTX **verifier);
 
 typedef struct {
     authos_jwt_t jwt;

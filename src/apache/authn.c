@@ -118,10 +118,10 @@ typedef struct {
 } lookup_ctx_t;
 
 static authos_key_status_t lookup_cb(void *ctx, const char *kid,
-                                     EVP_PKEY **key)
+                                     EVP_PKEY_CTX **verifier)
 {
     lookup_ctx_t *lc = ctx;
-    return authos_keys_lookup(lc->r, lc->conf, kid, key, &lc->ref);
+    return authos_keys_lookup(lc->r, lc->conf, kid, verifier, &lc->ref);
 }
 
 /* Verify token, through the verified-token cache when it is on (SPEC

@@ -38,7 +38,7 @@ typedef struct {
     authos_jwks_t *set;
 } local_keys_t;
 
-authos_segment_t authos_keys_segment = {"authos-keys", "key set", NULL,
+authos_segment_t authos_keys_segment = {"authos-keys", "key sets", NULL,
                                         NULL, 0, NULL, NULL, 0};
 static unsigned nslots;
 /* Per child process. */
@@ -225,9 +225,9 @@ void authos_keys_child_init(apr_pool_t *pchild, server_rec *s)
                               apr_pool_cleanup_null);
 }
 
-static apr_status_t key_release(void *data)
+static apr_status_t verifier_release(void *data)
 {
-    EVP_PKEY_free((EVP_PKEY *)data);
+    EVP_PKEY_CTX_free((EVP_PKEY_CTX *)data);
     return APR_SUCCESS;
 }
 
@@ -267,7 +267,7 @@ static int sync_local(request_rec *r, const authos_source_t *src,
             return 0;
         }
         /* Keys still in use by other threads hold their own reference
-         * (EVP_PKEY_up_ref in find_key). */
+         * (their copies of the verify context, made in find_key). */
         if (lk->pool != NULL) {
             apr_pool_destroy(lk->pool);
         }
@@ -282,7 +282,8 @@ static int sync_local(request_rec *r, const authos_source_t *src,
 
 static authos_key_status_t find_key(request_rec *r,
                                     const authos_dir_conf_t *conf,
-                                    const char *kid, EVP_PKEY **key,
+                                    const char *kid,
+                                    EVP_PKEY_CTX **verifier,
                                     authos_key_ref_t *ref)
 {
     const authos_source_t *src = conf->source;
@@ -302,8 +303,9 @@ static authos_key_status_t find_key(request_rec *r,
     apr_thread_mutex_lock(lk->lock);
     jwk = lk->set != NULL ? authos_jwks_find(lk->set, kid) : NULL;
     if (jwk != NULL) {
-        EVP_PKEY_up_ref(jwk->pkey);
-        *key = jwk->pkey;
+        /* The copy holds its own reference to the key, so it outlives a
+         * newer generation replacing lk->set meanwhile. */
+        *verifier = EVP_PKEY_CTX_dup(jwk->verifier);
         ref->fp = jwk->fp;
         ref->generation = lk->generation;
     }
@@ -311,7 +313,12 @@ static authos_key_status_t find_key(request_rec *r,
     if (jwk == NULL) {
         return AUTHOS_KEY_UNKNOWN;
     }
-    apr_pool_cleanup_register(r->pool, *key, key_release,
+    if (*verifier == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AUTHOS_LOGNO(0016)
+                      "cannot copy the RS256 context of kid %s", kid);
+        return AUTHOS_KEY_NO_KEYSET;
+    }
+    apr_pool_cleanup_register(r->pool, *verifier, verifier_release,
                               apr_pool_cleanup_null);
     return AUTHOS_KEY_FOUND;
 }
@@ -372,7 +379,8 @@ authos_key_status_t authos_keys_still_valid(request_rec *r,
 
 authos_key_status_t authos_keys_lookup(request_rec *r,
                                        const authos_dir_conf_t *conf,
-                                       const char *kid, EVP_PKEY **key,
+                                       const char *kid,
+                                       EVP_PKEY_CTX **verifier,
                                        authos_key_ref_t *ref)
 {
     authos_keyslot_t *slot = slot_for(r, conf);
@@ -381,10 +389,10 @@ authos_key_status_t authos_keys_lookup(request_rec *r,
     if (slot == NULL) {
         return AUTHOS_KEY_NO_KEYSET;
     }
-    st = find_key(r, conf, kid, key, ref);
+    st = find_key(r, conf, kid, verifier, ref);
     if (st == AUTHOS_KEY_UNKNOWN && authos_refresh_for_request(r, conf, kid)) {
         /* One refetch for an unknown kid, then one retry (SPEC 5.3). */
-        st = find_key(r, conf, kid, key, ref);
+        st = find_key(r, conf, kid, verifier, ref);
         if (st == AUTHOS_KEY_UNKNOWN
             && authos_segment_lock(&authos_keys_segment) == APR_SUCCESS) {
             /* Still unknown: refused without a fetch for a while. */

@@ -29,11 +29,12 @@ typedef struct {
 } authos_key_ref_t;
 
 /* Key lookup for one request under conf: refreshes the key set when due
- * and refetches once for an unknown kid (throttled). The returned key is
- * referenced until r->pool is cleared. */
+ * and refetches once for an unknown kid (throttled). *verifier is this
+ * request's own copy of the key's RS256 context, freed with r->pool. */
 authos_key_status_t authos_keys_lookup(request_rec *r,
                                        const authos_dir_conf_t *conf,
-                                       const char *kid, EVP_PKEY **key,
+                                       const char *kid,
+                                       EVP_PKEY_CTX **verifier,
                                        authos_key_ref_t *ref);
 
 /* For a verified-token cache hit: is the key that verified it (kid and

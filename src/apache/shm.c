@@ -75,6 +75,9 @@ int authos_segment_create(authos_segment_t *seg, apr_size_t size,
     }
     /* The parent (and a single-process server) may lock it at once. */
     seg->attached = 1;
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, AUTHOS_LOGNO(0063)
+                 "shared memory for the %s: %" APR_SIZE_T_FMT " bytes",
+                 seg->what, size);
     return OK;
 }
 

@@ -4,6 +4,9 @@
  */
 #include "unit_helpers.h"
 
+#include <apr_thread_proc.h>
+#include <openssl/err.h>
+
 #include "authos_b64url.h"
 #include "authos_rsa.h"
 
@@ -353,6 +356,131 @@ static void rsa_refuses_empty_or_oversized_members(void **state)
     assert_null(authos_rsa_public_key(n, nlen, e9, sizeof(e9)));
 }
 
+/* The context made once per key: copies verify, a failed verification
+ * leaves a copy usable, and each copy keeps the digest and padding. */
+static void rsa_context_copies_verify_repeatedly(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *msg = "header.payload";
+    size_t siglen, badlen;
+    unsigned char *sig = sign_with(p, "SHA256", 0, msg, &siglen);
+    unsigned char *rs384 = sign_with(p, "SHA384", 0, msg, &badlen);
+    EVP_PKEY_CTX *tmpl = authos_rs256_ctx_new(signer);
+    int i;
+
+    assert_non_null(tmpl);
+    for (i = 0; i < 3; i++) {
+        EVP_PKEY_CTX *copy = EVP_PKEY_CTX_dup(tmpl);
+
+        assert_non_null(copy);
+        assert_int_equal(authos_rs256_verify_ctx(copy,
+                                                 (const unsigned char *)msg,
+                                                 strlen(msg), rs384, badlen),
+                         0);
+        assert_int_equal(authos_rs256_verify_ctx(copy,
+                                                 (const unsigned char *)msg,
+                                                 strlen(msg), sig, siglen),
+                         1);
+        assert_int_equal(authos_rs256_verify_ctx(copy,
+                                                 (const unsigned char *)msg,
+                                                 strlen(msg) - 1, sig, siglen),
+                         0);
+        EVP_PKEY_CTX_free(copy);
+    }
+    /* The template itself still verifies, and nothing was left queued. */
+    assert_int_equal(authos_rs256_verify_ctx(tmpl, (const unsigned char *)msg,
+                                             strlen(msg), sig, siglen),
+                     1);
+    assert_int_equal(ERR_peek_error(), 0);
+    EVP_PKEY_CTX_free(tmpl);
+}
+
+static void rsa_context_refuses_without_context(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *msg = "header.payload";
+    size_t siglen;
+    unsigned char *sig = sign_with(p, "SHA256", 0, msg, &siglen);
+
+    assert_null(authos_rs256_ctx_new(NULL));
+    assert_int_equal(authos_rs256_verify_ctx(NULL, (const unsigned char *)msg,
+                                             strlen(msg), sig, siglen),
+                     0);
+}
+
+#define CTX_THREADS 4
+#define CTX_ROUNDS 40
+
+typedef struct {
+    EVP_PKEY_CTX *tmpl;    /* shared, read-only */
+    const char *msg;
+    const unsigned char *sig;
+    size_t siglen;
+    int right, wrong;
+} ctx_worker_t;
+
+/* As the module's threads do: copy the shared template, verify a good and
+ * a forged signature with the copy, free it. */
+static void *APR_THREAD_FUNC ctx_worker(apr_thread_t *t, void *data)
+{
+    ctx_worker_t *w = data;
+    unsigned char forged[1024];
+    int i;
+
+    (void)t;
+    memcpy(forged, w->sig, w->siglen);
+    forged[w->siglen / 2] ^= 0x01;
+    for (i = 0; i < CTX_ROUNDS; i++) {
+        EVP_PKEY_CTX *copy = EVP_PKEY_CTX_dup(w->tmpl);
+        int good = authos_rs256_verify_ctx(copy, (const unsigned char *)w->msg,
+                                           strlen(w->msg), w->sig, w->siglen);
+        int bad = authos_rs256_verify_ctx(copy, (const unsigned char *)w->msg,
+                                          strlen(w->msg), forged, w->siglen);
+
+        EVP_PKEY_CTX_free(copy);
+        if (good == 1 && bad == 0) {
+            w->right++;
+        }
+        else {
+            w->wrong++;
+        }
+    }
+    return NULL;
+}
+
+static void rsa_context_copied_by_threads(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *msg = "header.payload";
+    size_t siglen;
+    unsigned char *sig = sign_with(p, "SHA256", 0, msg, &siglen);
+    EVP_PKEY_CTX *tmpl = authos_rs256_ctx_new(signer);
+    apr_thread_t *threads[CTX_THREADS];
+    ctx_worker_t w[CTX_THREADS];
+    int i;
+
+    assert_non_null(tmpl);
+    assert_true(siglen <= 1024);
+    for (i = 0; i < CTX_THREADS; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
+        w[i].tmpl = tmpl;
+        w[i].msg = msg;
+        w[i].sig = sig;
+        w[i].siglen = siglen;
+        assert_int_equal(apr_thread_create(&threads[i], NULL, ctx_worker,
+                                           &w[i], p),
+                         APR_SUCCESS);
+    }
+    for (i = 0; i < CTX_THREADS; i++) {
+        apr_status_t rv = APR_EGENERAL;
+
+        assert_int_equal(apr_thread_join(&rv, threads[i]), APR_SUCCESS);
+        assert_int_equal(w[i].right, CTX_ROUNDS);
+        assert_int_equal(w[i].wrong, 0);
+    }
+    EVP_PKEY_CTX_free(tmpl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +499,9 @@ int main(void)
         unit_pool_test(rsa_refuses_leading_zero_octet_in_e),
         unit_pool_test(rsa_refuses_even_or_unit_exponent),
         unit_pool_test(rsa_refuses_empty_or_oversized_members),
+        unit_pool_test(rsa_context_copies_verify_repeatedly),
+        unit_pool_test(rsa_context_refuses_without_context),
+        unit_pool_test(rsa_context_copied_by_threads),
     };
 
     return cmocka_run_group_tests_name("rsa", tests, group_setup,

@@ -35,7 +35,8 @@ typedef struct {
     authos_token_t out;
 } fixture_t;
 
-static authos_key_status_t lookup(void *ctx, const char *kid, EVP_PKEY **key)
+static authos_key_status_t lookup(void *ctx, const char *kid,
+                                  EVP_PKEY_CTX **verifier)
 {
     lookup_ctx_t *c = ctx;
     const authos_jwk_t *k;
@@ -49,7 +50,7 @@ static authos_key_status_t lookup(void *ctx, const char *kid, EVP_PKEY **key)
     if (k == NULL) {
         return AUTHOS_KEY_UNKNOWN;
     }
-    *key = k->pkey;
+    *verifier = k->verifier;
     return AUTHOS_KEY_FOUND;
 }
 
