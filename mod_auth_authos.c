@@ -21,6 +21,8 @@
 #include "config_check.h"
 #include "export.h"
 #include "keys.h"
+#include "metrics.h"
+#include "status.h"
 #include "tokcache.h"
 #include "userinfo.h"
 
@@ -32,7 +34,8 @@ static int authos_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)ptemp;
     authos_config_reset(pconf);
     if (authos_keys_pre_config(pconf) != APR_SUCCESS
-        || authos_userinfo_pre_config(pconf) != APR_SUCCESS) {
+        || authos_userinfo_pre_config(pconf) != APR_SUCCESS
+        || authos_metrics_pre_config(pconf) != APR_SUCCESS) {
         return !OK;
     }
     return OK;
@@ -54,7 +57,8 @@ static int authos_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         authos_http_global_init();
         curl_ready = 1;
     }
-    if (authos_keys_post_config(pconf, ptemp, s) != OK) {
+    if (authos_keys_post_config(pconf, ptemp, s) != OK
+        || authos_metrics_post_config(pconf, s) != OK) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return authos_userinfo_post_config(pconf, s);
@@ -83,6 +87,8 @@ static void authos_register_hooks(apr_pool_t *p)
     ap_hook_insert_error_filter(authos_insert_error, NULL, NULL,
                                 APR_HOOK_MIDDLE);
     ap_hook_fixups(authos_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_handler(authos_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(authos_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     authos_authz_register(p);
 }
 

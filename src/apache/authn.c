@@ -19,6 +19,7 @@
 #include "export.h"
 #include "authos_json.h"
 #include "keys.h"
+#include "metrics.h"
 #include "tokcache.h"
 #include "userinfo.h"
 
@@ -158,6 +159,7 @@ static authos_reason_t verify(request_rec *r, const authos_dir_conf_t *conf,
                     authos_tokcache_touch(cache, hash, source, ref.generation);
                 }
                 *cached = 1;
+                authos_metric_token_cache(1);
                 return authos_token_verified(
                     r->pool, e.payload, e.len,
                     authos_json_pool_own(r->pool, e.claims), e.kid,
@@ -174,6 +176,9 @@ static authos_reason_t verify(request_rec *r, const authos_dir_conf_t *conf,
                 break;
             }
         }
+    }
+    if (cache != NULL) {
+        authos_metric_token_cache(0);
     }
     lc.r = r;
     lc.conf = conf;
@@ -271,6 +276,7 @@ static int refuse(request_rec *r, authos_reason_t reason,
                   tok->detail ? tok->detail : "-",
                   log_item(r, tok->jwt.kid), log_item(r, tok->sub),
                   r->useragent_ip);
+    authos_metric_authn(reason);
     challenge(r, "invalid_token", authos_reason_text(reason));
     return HTTP_UNAUTHORIZED;
 }
@@ -284,6 +290,7 @@ int authos_check_authn(request_rec *r)
     authos_req_t *st, *earlier;
     const char *token, *gap;
     int ok, for_perms, cached;
+    apr_time_t started;
 
     if (!is_ours(r)) {
         return DECLINED;
@@ -293,6 +300,7 @@ int authos_check_authn(request_rec *r)
     if (gap != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AUTHOS_LOGNO(0020)
                       "AuthType authos misconfigured for %s: %s", r->uri, gap);
+        authos_metric_authn(AUTHOS_OUTCOME_MISCONFIGURED);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* Subrequests and internal redirects reuse the verified result. */
@@ -311,6 +319,7 @@ int authos_check_authn(request_rec *r)
     if (token == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AUTHOS_LOGNO(0021)
                       "no bearer token for %s", r->uri);
+        authos_metric_authn(AUTHOS_OUTCOME_NO_TOKEN);
         challenge(r, NULL, NULL);
         return HTTP_UNAUTHORIZED;
     }
@@ -320,8 +329,11 @@ int authos_check_authn(request_rec *r)
     rules.now = (long long)apr_time_sec(apr_time_now());
     rules.skew = authos_conf_skew(conf);
     rules.user_claim = authos_conf_user_claim(conf);
+    started = apr_time_now();
     reason = verify(r, conf, token, &rules, &tok, &cached);
+    authos_metric_verify_time(apr_time_now() - started);
     if (reason == AUTHOS_ERR_NO_KEYSET) {
+        authos_metric_authn(AUTHOS_ERR_NO_KEYSET);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AUTHOS_LOGNO(0022)
                       "no usable key set for %s: AuthOS unreachable and "
                       "nothing cached, or past AuthOSJWKSMaxStale",
@@ -341,6 +353,7 @@ int authos_check_authn(request_rec *r)
 
         rc = authos_userinfo_get(r, conf, token, &revoked, &perms);
         if (rc != OK) {
+            authos_metric_authn(AUTHOS_OUTCOME_USERINFO_FAILED);
             return rc;
         }
         if (revoked) {
@@ -361,6 +374,7 @@ int authos_check_authn(request_rec *r)
     ap_set_module_config(r->request_config, &auth_authos_module, st);
     r->user = (char *)st->user;
     r->ap_auth_type = AUTHOS_AUTH_TYPE;
+    authos_metric_authn(AUTHOS_OK);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AUTHOS_LOGNO(0024)
                   "token accepted: kid=%s sub=%s%s", log_item(r, st->kid),
                   log_item(r, st->sub),

@@ -16,6 +16,7 @@
 #include "authos_claims.h"
 #include "authos_module.h"
 #include "authz.h"
+#include "metrics.h"
 #include "config.h"
 
 APLOG_USE_MODULE(auth_authos);
@@ -217,14 +218,33 @@ static authz_status check_claim(request_rec *r, const char *line,
     return AUTHZ_DENIED;
 }
 
+/* Each provider as httpd calls it: a denial of an authenticated user is
+ * counted (authos_authz_denials_total). */
+#define COUNTED(check, which)                                                 \
+    static authz_status check##_counted(request_rec *r, const char *line,    \
+                                        const void *parsed)                   \
+    {                                                                         \
+        authz_status s = check(r, line, parsed);                              \
+        if (s == AUTHZ_DENIED) {                                              \
+            authos_metric_authz_denied(which);                                \
+        }                                                                     \
+        return s;                                                             \
+    }
+COUNTED(check_permission, AUTHOS_REQ_PERMISSION)
+COUNTED(check_platform_owner, AUTHOS_REQ_PLATFORM_OWNER)
+COUNTED(check_org, AUTHOS_REQ_ORG)
+COUNTED(check_service, AUTHOS_REQ_SERVICE)
+COUNTED(check_claim, AUTHOS_REQ_CLAIM)
+
 static const authz_provider permission_provider = {
-    check_permission, parse_permission};
+    check_permission_counted, parse_permission};
 static const authz_provider platform_owner_provider = {
-    check_platform_owner, parse_platform_owner};
-static const authz_provider org_provider = {check_org, parse_org};
-static const authz_provider service_provider = {check_service,
+    check_platform_owner_counted, parse_platform_owner};
+static const authz_provider org_provider = {check_org_counted, parse_org};
+static const authz_provider service_provider = {check_service_counted,
                                                 parse_service};
-static const authz_provider claim_provider = {check_claim, parse_claim};
+static const authz_provider claim_provider = {check_claim_counted,
+                                              parse_claim};
 
 void authos_authz_register(apr_pool_t *p)
 {

@@ -16,6 +16,7 @@
 #include "authos_module.h"
 #include "config.h"
 #include "shm.h"
+#include "metrics.h"
 #include "userinfo.h"
 
 APLOG_USE_MODULE(auth_authos);
@@ -104,6 +105,7 @@ int authos_userinfo_get(request_rec *r, const authos_dir_conf_t *conf,
                             opts.timeout + PENDING_GRACE, entry);
         authos_segment_unlock(&segment);
         if (d == AUTHOS_UI_HIT) {
+            authos_metric_userinfo_cache_hit();
             return answer(r, entry, revoked, perms);
         }
         if (d == AUTHOS_UI_FETCH) {
@@ -119,6 +121,10 @@ int authos_userinfo_get(request_rec *r, const authos_dir_conf_t *conf,
 
     st = authos_userinfo_fetch(r->pool, conf->source->value, token, &opts,
                                &ui);
+    authos_metric_userinfo_call(st == AUTHOS_USERINFO_OK ? AUTHOS_UI_CALL_OK
+                                : st == AUTHOS_USERINFO_REVOKED
+                                    ? AUTHOS_UI_CALL_REVOKED
+                                    : AUTHOS_UI_CALL_FAILED);
     if (authos_segment_lock(&segment) != APR_SUCCESS) {
         return unavailable(r, "cannot lock the /api/user cache");
     }
