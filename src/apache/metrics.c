@@ -12,6 +12,8 @@
 #include "metrics.h"
 #include "shm.h"
 
+APLOG_USE_MODULE(auth_authos);
+
 /* Upper bounds of the verification-time histogram, in microseconds, and
  * the same as Prometheus "le" labels in seconds. */
 static const apr_interval_time_t bucket_us[] = {

@@ -332,3 +332,46 @@ def test_status_and_metrics_without_trust_source(apache_factory):
     st = server.get("/ops/status?json").json()
     assert st["sources"] == []
     assert "No trust source" in server.get("/ops/status").text
+
+
+# ------------------------------------------------------------ log lines
+def test_operator_log_lines(apache_factory, stub):
+    """One line an operator can act on per event, at the documented level, honouring the
+    per-module LogLevel."""
+    down = "http://127.0.0.1:9/jwks.json"
+    extra = """
+<Location /t/down>
+    AuthType authos
+    AuthName t
+    AuthOSJWKSURL %s
+    AuthOSIssuer %s
+    AuthOSHTTPTimeout 2
+    Require valid-user
+</Location>""" % (down, stub.issuer)
+    server = apache_factory(ops_conf(stub, extra), log_level="warn auth_authos:info")
+    server.allow_log(r"AUTHOS00(06|22):")
+    log = server.error_log()
+    # A startup line per trust source, at notice.
+    assert re.search(r"\[auth_authos:notice\].*AUTHOS0002: trust source 0: AuthOSBaseURL %s"
+                     % re.escape(stub.base_url), log)
+    assert re.search(r"\[auth_authos:notice\].*AUTHOS0002: trust source 1: AuthOSJWKSURL %s"
+                     % re.escape(down), log)
+    # A refusal: reason, kid, sub and client, at info; never the token.
+    token = stub.mint(exp_in=-60, sub="user-42")
+    assert server.get("/t/any", token=token).status_code == 401
+    line = server.wait_for_log(r"[^\n]*AUTHOS0023:[^\n]*", timeout=2).group(0)
+    assert "[auth_authos:info]" in line and "token refused: expired (" in line
+    assert "kid=%s" % stub.active_kid in line and "sub=user-42" in line
+    assert "client=127.0.0.1" in line and token.split(".")[1] not in line
+    # A failed fetch: URL and cause, at warn.
+    assert server.get("/t/down", token=stub.mint()).status_code == 503
+    line = server.wait_for_log(r"[^\n]*AUTHOS0006:[^\n]*", timeout=2).group(0)
+    assert "[auth_authos:warn]" in line and down in line and "connection refused" in line
+
+    # At plain "LogLevel warn" the info line is gone, the warn line stays.
+    quiet = apache_factory(ops_conf(stub, extra), log_level="warn")
+    quiet.allow_log(r"AUTHOS00(06|22):")
+    assert quiet.get("/t/any", token=stub.mint(exp_in=-60)).status_code == 401
+    assert quiet.get("/t/down", token=stub.mint()).status_code == 503
+    quiet.wait_for_log(r"AUTHOS0006:", timeout=2)
+    assert "AUTHOS0023" not in quiet.error_log()
