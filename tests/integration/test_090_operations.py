@@ -375,3 +375,16 @@ def test_operator_log_lines(apache_factory, stub):
     assert quiet.get("/t/down", token=stub.mint()).status_code == 503
     quiet.wait_for_log(r"AUTHOS0006:", timeout=2)
     assert "AUTHOS0023" not in quiet.error_log()
+
+
+def test_readme_documents_every_metric_and_label(apache_factory, stub):
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    server = apache_factory(ops_conf(stub))
+    samples, types = fetch_metrics(server)
+    for family in types:
+        assert "`%s`" % family in readme or "`%s`, " % family in readme, family
+    for name, labels in samples:
+        for key, value in labels:
+            if key in ("result", "requirement"):
+                assert "`%s`" % value in readme, (name, key, value)
