@@ -1,10 +1,13 @@
 # mod_auth_authos: build, test and demo entry points.
 #
-#   make            core archive, module, CLI-free unit tests
+#   make            core archive, module, the authos-jwt CLI, unit tests
 #   make check      unit tests, then the integration suite (event, prefork)
 #   make unit       C unit tests only (cmocka)
 #   make demo       start the demo (see README.md)
 #   make bench      benchmark against no auth and the peers (bench/run.py)
+#   make profile    instructions per request under callgrind (bench/profile.py)
+#   make package    the Debian package, built, installed and removed again
+#                   (scripts/package-test)
 #   make install    install the module with apxs
 
 CC ?= cc
@@ -23,10 +26,11 @@ LIBS_CORE = -ljansson -lcurl -lcrypto $(APR_LIBS)
 
 CORE_SRC := $(sort $(wildcard src/*.c))
 CORE_OBJ := $(CORE_SRC:src/%.c=build/core/%.o)
+CLI_SRC := $(sort $(wildcard tools/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 
-all: build/libauthos.a module $(UNIT_BIN)
+all: build/libauthos.a module build/authos-jwt $(UNIT_BIN)
 
 build/core/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
@@ -40,6 +44,13 @@ module: build/libauthos.a
 	$(MAKE) -f Makefile.apxs APXS=$(APXS) \
 	    APXS_CFLAGS="$(EXTRA_CFLAGS:%=-Wc,%)" \
 	    APXS_LDFLAGS="$(EXTRA_LDFLAGS:%=-Wl,%)"
+
+# The authos-jwt CLI (SPEC section 10): the core archive only, no httpd.
+build/authos-jwt: $(CLI_SRC) $(wildcard tools/*.h) $(wildcard src/*.h) \
+                  build/libauthos.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_CORE) -Isrc -Itools -o $@ $(CLI_SRC) build/libauthos.a \
+	    $(LIBS_CORE) $(EXTRA_LDFLAGS)
 
 build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libauthos.a
 	@mkdir -p $(dir $@)
@@ -64,6 +75,9 @@ bench: all
 profile: all
 	./bench/profile
 
+package:
+	./scripts/package-test
+
 install: module
 	$(MAKE) -f Makefile.apxs APXS=$(APXS) install
 
@@ -71,4 +85,4 @@ clean:
 	rm -rf build .libs *.la *.lo *.slo *.o src/apache/.libs \
 	    src/apache/*.la src/apache/*.lo src/apache/*.slo src/apache/*.o
 
-.PHONY: profile all module unit integration check demo bench install clean
+.PHONY: package profile all module unit integration check demo bench install clean
