@@ -388,3 +388,39 @@ def test_readme_documents_every_metric_and_label(apache_factory, stub):
         for key, value in labels:
             if key in ("result", "requirement"):
                 assert "`%s`" % value in readme, (name, key, value)
+
+
+# ------------------------------------------------------------ promtool
+def promtool_binary():
+    """promtool from Debian's prometheus package: on PATH, or extracted from the package into
+    build/promtool (downloaded with apt-get download; the Prometheus service is not installed)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+    found = shutil.which("promtool")
+    if found:
+        return found
+    root = Path(__file__).resolve().parents[2] / "build" / "promtool"
+    binary = root / "usr" / "bin" / "promtool"
+    if not binary.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        for deb in root.glob("prometheus_*.deb"):
+            deb.unlink()
+        got = subprocess.run(["apt-get", "download", "prometheus"], cwd=root, capture_output=True,
+                             text=True, timeout=600)
+        debs = list(root.glob("prometheus_*.deb"))
+        assert got.returncode == 0 and debs, "apt-get download prometheus failed: %s" % got.stderr
+        subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(root)], check=True, timeout=300)
+    return str(binary)
+
+
+def test_metrics_pass_promtool_check(apache_factory, stub):
+    import subprocess
+    server = apache_factory(ops_conf(stub))
+    assert server.get("/t/any", token=stub.mint()).status_code == 200
+    assert server.get("/t/any").status_code == 401
+    text = server.get("/ops/metrics").text
+    checked = subprocess.run([promtool_binary(), "check", "metrics"], input=text,
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0 and checked.stdout.strip() == "" and \
+        checked.stderr.strip() == "", (checked.stdout, checked.stderr)
