@@ -477,12 +477,21 @@ def test_graceful_restart_under_load_with_issuer_down(apache_factory, stub):
         load.run_for(0.5)
         server.graceful()
         restarted = time.time()
+
+        def after_restart():
+            return sum(1 for t, o in list(load.results) if t > restarted + 0.2)
+
+        # Served on after the restart: at least 50 answers (a busy machine
+        # gets up to 10 s for them; a server that stopped answering fails).
         load.run_for(1.0)
+        deadline = time.time() + 10
+        while after_restart() < 50 and time.time() < deadline:
+            load.run_for(0.2)
         load.stop()
     outcomes = [outcome for _, outcome in load.results]
     assert len(outcomes) >= 200
     assert [o for o in outcomes if o != 200] == []
-    assert sum(1 for t, o in load.results if t > restarted + 0.2) >= 50
+    assert after_restart() >= 50
     assert len(re.findall(r"AUTHOS0002: trust source 0: .*\(1 key\(s\) kept from before the restart\)",
                           server.error_log_since(mark))) == 2
     ok(server, stub.mint())
@@ -499,6 +508,10 @@ def test_full_restart_under_load_with_issuer_down(apache_factory, stub):
         server.restart()
         restarted = time.time()
         load.run_for(1.0)
+        deadline = time.time() + 10               # a busy machine gets more time
+        while (sum(1 for t, o in list(load.results) if t > restarted + 0.2) < 50
+               and time.time() < deadline):
+            load.run_for(0.2)
         load.stop()
     # httpd cuts connections on -k restart by design: count only the answers.
     answered = [outcome for _, outcome in load.results if isinstance(outcome, int)]
