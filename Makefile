@@ -85,4 +85,7 @@ clean:
 	rm -rf build .libs *.la *.lo *.slo *.o src/apache/.libs \
 	    src/apache/*.la src/apache/*.lo src/apache/*.slo src/apache/*.o
 
+# Further targets by concern (make fuzz, make lint, ...): mk/*.mk.
+-include $(sort $(wildcard mk/*.mk))
+
 .PHONY: package profile all module unit integration check demo bench install clean
