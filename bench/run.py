@@ -451,6 +451,10 @@ def report(s, rows, verify, info, loads, memory):
             "`jwks_uri.ssl_verify=false`. Both peers run with their default caches.",
             "- Other load, sampled for 1 s with nothing of the benchmark running: before the run %s; "
             "after it %s." % loads]
+    for r in rows:
+        if r["log_lines"]:
+            out.append("- Error log during %s: %d lines at LogLevel warn, e.g. `%s`" % (
+                r["name"], r["log_lines"], r["log_samples"][0].replace("`", "'")))
     out += targets(rows, verify_us, memory)
     if memory:
         out += ["", "## Memory", "",
@@ -469,10 +473,6 @@ def report(s, rows, verify, info, loads, memory):
                 "(AuthOSTokenCache entries per child, on the heap, in the RSS above)." % (
                     ", ".join("%s %s bytes" % (what, "{:,}".format(size)) for what, size in memory["shm"])
                     or "(no AUTHOS0063 line in the log)")]
-    for r in rows:
-        if r["log_lines"]:
-            out.append("- Error log during %s: %d lines at LogLevel warn, e.g. `%s`" % (
-                r["name"], r["log_lines"], r["log_samples"][0].replace("`", "'")))
     return "\n".join(out) + "\n"
 
 
