@@ -6,6 +6,8 @@
 #   make demo       start the demo (see README.md)
 #   make bench      benchmark against no auth and the peers (bench/run.py)
 #   make profile    instructions per request under callgrind (bench/profile.py)
+#   make soak       valid/forbidden/invalid tokens at full speed, every answer
+#                   and counter checked, child RSS (bench/soak.py)
 #   make package    the Debian package, built, installed and removed again
 #                   (scripts/package-test)
 #   make install    install the module with apxs
@@ -78,6 +80,9 @@ profile: all
 package:
 	./scripts/package-test
 
+soak: all
+	./bench/soak
+
 install: module
 	$(MAKE) -f Makefile.apxs APXS=$(APXS) install
 
@@ -88,4 +93,4 @@ clean:
 # Further targets by concern (make fuzz, make lint, ...): mk/*.mk.
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: package profile all module unit integration check demo bench install clean
+.PHONY: soak package profile all module unit integration check demo bench install clean
