@@ -175,8 +175,9 @@ static int scalar_matches(const json_t *v, const char *value)
         return strcmp(json_string_value(v), value) == 0;
     }
     if (json_is_integer(v)) {
-        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(v));
+        /* At most 20 digits and a sign: never truncated. */
+        (void)snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+                       json_integer_value(v));
         return strcmp(buf, value) == 0;
     }
     if (json_is_true(v)) {

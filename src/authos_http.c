@@ -93,7 +93,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     char line[512], *v;
 
-    if (n >= sizeof(line) || n < 14 || strncasecmp(data, "cache-control:", 14)) {
+    if (n >= sizeof(line) || n < 14
+        || strncasecmp(data, "cache-control:", 14) != 0) {
         return n;
     }
     memcpy(line, data, n);

@@ -8,7 +8,7 @@
 #include <apr_time.h>
 
 /* Bodies larger than this are a failed fetch (SPEC section 8: bounded). */
-#define AUTHOS_HTTP_MAX_BODY (64 * 1024)
+#define AUTHOS_HTTP_MAX_BODY 65536 /* 64 KiB */
 
 typedef struct {
     apr_interval_time_t timeout; /* whole exchange, connect included */

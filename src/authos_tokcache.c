@@ -95,7 +95,7 @@ static unsigned set_index(const authos_tokcache_t *c, const unsigned char *key)
 static slot_t *find(authos_tokcache_t *c, unsigned set,
                     const unsigned char *key, unsigned source)
 {
-    slot_t *s = &c->slots[set * WAYS];
+    slot_t *s = &c->slots[(apr_size_t)set * WAYS];
     int w;
 
     for (w = 0; w < WAYS; w++) {
@@ -139,7 +139,7 @@ int authos_tokcache_get(authos_tokcache_t *c, const unsigned char *key,
 
 static slot_t *victim(authos_tokcache_t *c, unsigned set, double now)
 {
-    slot_t *s = &c->slots[set * WAYS], *best = NULL;
+    slot_t *s = &c->slots[(apr_size_t)set * WAYS], *best = NULL;
     int w;
 
     /* An empty way first, even when an earlier way has expired: an entry

@@ -30,9 +30,11 @@
 /* Longest untrusted string (kid, typ, alg) echoed in a message. */
 #define CLI_PRINT_MAX 128
 
+/* A failed write to stdout is caught by main's fflush(stdout); one to
+ * stderr leaves nothing to report it on. */
 void cli_usage(FILE *out)
 {
-    fputs(
+    (void)fputs(
         "Usage: authos-jwt inspect TOKEN [--skew SECONDS]\n"
         "       authos-jwt verify TOKEN (--base-url URL | --jwks-url URL |\n"
         "                  --jwks-file FILE) [--issuer URL|off]\n"
@@ -93,11 +95,12 @@ static int usage_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("authos-jwt: ", stderr);
+    /* Nothing to do if stderr fails. */
+    (void)fputs("authos-jwt: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    (void)vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\nTry 'authos-jwt --help'.\n", stderr);
+    (void)fputs("\nTry 'authos-jwt --help'.\n", stderr);
     return CLI_EXIT_UNCHECKED;
 }
 
@@ -557,7 +560,7 @@ int main(int argc, const char *const *argv)
 
     if (apr_app_initialize(&argc, &argv, NULL) != APR_SUCCESS
         || apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        fputs("authos-jwt: cannot initialise APR\n", stderr);
+        (void)fputs("authos-jwt: cannot initialise APR\n", stderr);
         return CLI_EXIT_UNCHECKED;
     }
     rc = run(p, argc, argv);

@@ -65,11 +65,11 @@ static void fetch_keys(keyctx_t *kc)
      * warning, not a failure (SPEC section 4, AuthOSBaseURL). */
     if (kc->kf.metadata_issuer != NULL && o->issuer != NULL
         && strcmp(kc->kf.metadata_issuer, o->issuer) != 0) {
-        fprintf(stderr,
-                "authos-jwt: warning: the metadata of %s names issuer "
-                "\"%s\", not the expected %s\n",
-                o->source, cli_printable(kc->p, kc->kf.metadata_issuer),
-                o->issuer);
+        (void)fprintf(stderr,
+                      "authos-jwt: warning: the metadata of %s names issuer "
+                      "\"%s\", not the expected %s\n",
+                      o->source, cli_printable(kc->p, kc->kf.metadata_issuer),
+                      o->issuer);
     }
 }
 
@@ -247,10 +247,11 @@ int cli_verify(apr_pool_t *p, const cli_opts_t *o)
             print_json(o, &kc, &tok, reason, "unchecked", NULL);
         }
         else {
-            fprintf(stderr,
-                    "authos-jwt: cannot check the token: %s: %s (--%s %s)\n",
-                    authos_reason_text(reason), kc.error, source_name(o->kind),
-                    o->source);
+            (void)fprintf(stderr,
+                          "authos-jwt: cannot check the token: %s: %s "
+                          "(--%s %s)\n",
+                          authos_reason_text(reason), kc.error,
+                          source_name(o->kind), o->source);
         }
         return CLI_EXIT_UNCHECKED;
     }

@@ -65,7 +65,11 @@ static const char *first_word(apr_pool_t *p, const char *args)
 }
 
 /* One of names among the children of list (looking through transparent
- * containers, not into sections); the last one found wins. */
+ * containers, not into sections); the last one found wins.
+ * Recursion (here, in in_prefix_sections and in walk) follows httpd's
+ * parsed configuration tree at startup: as deep as the sections nest in
+ * the configuration files, which httpd has already read into memory. */
+/* NOLINTNEXTLINE(misc-no-recursion) */
 static const ap_directive_t *own(const ap_directive_t *list,
                                  const char *const *names)
 {
@@ -91,6 +95,7 @@ static const ap_directive_t *own(const ap_directive_t *list,
 
 /* Sections of kind `kind` directly in list (through transparent
  * containers) whose path is a proper prefix of path. */
+/* NOLINTNEXTLINE(misc-no-recursion): see own() */
 static const ap_directive_t *in_prefix_sections(apr_pool_t *p,
                                                 const ap_directive_t *list,
                                                 const char *kind,
@@ -228,6 +233,7 @@ static int check_http(apr_pool_t *p, const ap_directive_t *d)
     return 0;
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): see own() */
 static int walk(apr_pool_t *p, const ap_directive_t *list)
 {
     const ap_directive_t *d;

@@ -133,6 +133,10 @@ static void seed(authos_keyslot_t *slot, const authos_source_t *src,
         return;
     }
     for (i = 0; i < c->n; i++) {
+        /* slot is never NULL: post_config took it from the segment it has
+         * just laid out for nslots slots (authos_keys_slot(i), i < nslots);
+         * the analyzer cannot follow that into authos_shm_slot. */
+        /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
         if (strcmp(c->slots[i].source, slot->source) == 0) {
             *slot = c->slots[i];
             slot->fetching_since = 0;
