@@ -294,6 +294,7 @@ def main():
         raise SoakError("wrk is not installed (apt-get install wrk)")
     stub = authos_stub.AuthOSStub().start()
     failed = False
+    figures = []
     try:
         lines = mix(stub)
         for mpm in env("SOAK_MPMS", "event prefork").split():
@@ -307,12 +308,14 @@ def main():
                       "no" if any("class" in f for f in r["failures"]) else "yes",
                       "no" if any("!=" in f for f in r["failures"]) else "yes",
                       r["rss_growth_max_kib"], r["children"]), flush=True)
+            figures.append("%s: %d requests, %d s, RSS growth <= %s KiB" % (
+                r["mpm"], r["requests"], settings["seconds"], r["rss_growth_max_kib"]))
             for failure in r["failures"]:
                 print("  FAILED: %s" % failure, flush=True)
             failed = failed or bool(r["failures"])
     finally:
         stub.stop()
-    print("soak: %s" % ("FAILED" if failed else "PASSED"))
+    print("soak: %s (%s)" % ("FAILED" if failed else "PASSED", "; ".join(figures)))
     return 1 if failed else 0
 
 

@@ -144,7 +144,9 @@ int authos_keyslot_store(authos_keyslot_t *s, apr_time_t now,
         authos_keyslot_fail(s, now, "JWKS too large");
         return 0;
     }
-    if (max_age >= 0 && apr_time_from_sec(max_age) < ttl) {
+    /* Compared in seconds: max_age comes from the network and may be
+     * anything up to LONG_MAX, which in microseconds would overflow. */
+    if (max_age >= 0 && max_age < apr_time_sec(ttl)) {
         ttl = apr_time_from_sec(max_age);
     }
     if (s->generation == 0 || s->jwks_len != len

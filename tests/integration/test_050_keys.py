@@ -515,3 +515,16 @@ def test_larger_cache_control_max_age_does_not_extend_refresh(apache_factory, st
     # Refreshed after about a second (AuthOSJWKSRefresh 1), not 3600.
     assert wait_until(lambda: stub.count(JWKS_PATH) >= 2, 2.5)
     ok(server, stub.mint())
+
+
+@pytest.mark.parametrize("max_age", ["max-age=9223372036855", "max-age=99999999999999999999"])
+def test_huge_cache_control_max_age_is_just_long(apache_factory, stub, max_age):
+    """Found by fuzzing (fuzz/fuzz_http.c): a max-age whose microseconds overflow once
+    made every request a 503 (the refresh time wrapped into the past)."""
+    stub.set_jwks_cache_control(max_age)
+    server = apache_factory(base_url_conf(stub, "AuthOSJWKSMinRefetch 1\nAuthOSJWKSRefresh 600"))
+    for _ in range(3):
+        ok(server, stub.mint())
+    time.sleep(1.5)
+    ok(server, stub.mint())
+    assert stub.count(JWKS_PATH) == 1

@@ -547,6 +547,10 @@ def _ipc_and_files(server):
 
 def test_restarts_leak_no_shared_memory_or_mutex_files(apache_factory, stub):
     server = apache_factory(conf(stub, "AuthOSJWKSMinRefetch 1"))
+    # httpd's event MPM logs this when a restart closes its pollset while a
+    # worker hands a keep-alive connection back (seen once in a full run,
+    # 2026-11-23); the line is the MPM's, not this module's.
+    server.allow_log(r"\[mpm_event:error\].*AH03093: process_socket: apr_pollset_add failure")
     token = stub.mint()
     ok(server, token)
     before = _ipc_and_files(server)

@@ -2,6 +2,8 @@
  * test_keyslot.c: the key-set cache in shared memory (SPEC section 8):
  * segment layout over a (base, size) region and the fetch policy.
  */
+#include <limits.h>
+
 #include "unit_helpers.h"
 
 #include "keyslot_helpers.h"
@@ -270,6 +272,22 @@ static void keyslot_smaller_max_age_wins_over_refresh(void **state)
     assert_int_equal(f->s->refresh_at, T0);
 }
 
+/* Found by fuzz/fuzz_http.c: max-age values whose microseconds overflow
+ * (9223372036855 and up, LONG_MAX) are just larger than the refresh time;
+ * they once wrapped refresh_at into the past (a 503 for every request). */
+static void keyslot_huge_max_age_does_not_overflow(void **state)
+{
+    fixture_t *f = *state;
+    static const long huge[] = {9223372036855L, 99999999999999L, LONG_MAX};
+    size_t i;
+
+    for (i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+        assert_int_equal(store(f->s, T0, JWKS_A, huge[i]), 1);
+        assert_int_equal(f->s->refresh_at, T0 + pol.refresh);
+        assert_true(authos_keyslot_usable(f->s, T0 + SEC(1), &pol));
+    }
+}
+
 static void keyslot_store_refuses_key_set_too_large(void **state)
 {
     fixture_t *f = *state;
@@ -426,6 +444,7 @@ int main(void)
         slot_test(keyslot_store_records_key_set),
         slot_test(keyslot_store_bumps_generation_only_when_bytes_change),
         slot_test(keyslot_smaller_max_age_wins_over_refresh),
+        slot_test(keyslot_huge_max_age_does_not_overflow),
         slot_test(keyslot_store_refuses_key_set_too_large),
         slot_test(keyslot_fail_keeps_previous_key_set),
         slot_test(keyslot_fail_bounds_error_text),
