@@ -101,6 +101,24 @@ OIDCOAuthVerifyJwksUri {tls_url}{JWKS_PATH}
 """
 
 
+def children_rss_kib(parent):
+    """{pid: VmRSS in KiB} of each child process of parent (read from /proc)."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as fh:
+                text = fh.read()
+            if int(text[text.rindex(")") + 2:].split()[1]) != parent:
+                continue
+            with open("/proc/%s/status" % entry) as fh:
+                out[int(entry)] = next(int(ln.split()[1]) for ln in fh if ln.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            continue
+    return out
+
+
 class Apache:
     """One apache2 in the foreground under taskset; stopped through its own pid."""
 
@@ -179,30 +197,9 @@ class Apache:
                 ticks += times[0] + times[1]
         return ticks / CLK_TCK
 
-    def children(self):
-        """Pids of the Apache children (the processes whose parent is apache2)."""
-        pids = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open("/proc/%s/stat" % entry) as fh:
-                        text = fh.read()
-                except OSError:
-                    continue
-                if int(text[text.rindex(")") + 2:].split()[1]) == self.proc.pid:
-                    pids.append(int(entry))
-        return sorted(pids)
-
     def rss_kib(self):
         """{pid: VmRSS in KiB} of each child."""
-        out = {}
-        for pid in self.children():
-            try:
-                with open("/proc/%d/status" % pid) as fh:
-                    out[pid] = next(int(ln.split()[1]) for ln in fh if ln.startswith("VmRSS:"))
-            except (OSError, StopIteration):
-                continue
-        return out
+        return children_rss_kib(self.proc.pid)
 
     def core_times(self):
         """(busy, total) clock ticks of Apache's CPU from /proc/stat, interrupt time included."""

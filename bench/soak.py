@@ -46,7 +46,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 import authos_stub  # noqa: E402
-from bench_apache import APACHE_BIN, AUDIENCE, BODY, MODULES_DIR  # noqa: E402
+from bench_apache import APACHE_BIN, AUDIENCE, BODY, MODULES_DIR, children_rss_kib  # noqa: E402
 
 EXPECTED = {"valid": 200, "forbidden": 403, "invalid": 401}
 CRASH = re.compile(r"exit signal|AH00052|AH00060|:(emerg|alert|crit|error)\]")
@@ -143,31 +143,6 @@ def delta(before, after, key):
     return after.get(key, 0) - before.get(key, 0)
 
 
-def children(pid):
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as fh:
-                    text = fh.read()
-            except OSError:
-                continue
-            if int(text[text.rindex(")") + 2:].split()[1]) == pid:
-                out.append(int(entry))
-    return out
-
-
-def rss(pid):
-    out = {}
-    for child in children(pid):
-        try:
-            with open("/proc/%d/status" % child) as fh:
-                out[child] = next(int(ln.split()[1]) for ln in fh if ln.startswith("VmRSS:"))
-        except (OSError, StopIteration):
-            pass
-    return out
-
-
 def start_wrk(url, mix_file, seconds, connections, threads):
     cmd = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds,
            "-s", str(BENCH_DIR / "soak.lua"), url, "--", str(mix_file)]
@@ -222,11 +197,11 @@ def soak(mpm, stub, lines, settings):
         load = start_wrk(url, mix_file, settings["seconds"], settings["connections"],
                          settings["threads"])
         time.sleep(max(5, settings["seconds"] // 4))
-        before_rss = rss(proc.pid)
+        before_rss = children_rss_kib(proc.pid)
         run = finish_wrk(load, settings["seconds"])
         time.sleep(1)                      # answers in flight when wrk stopped reach the log
         after = metrics(session, base)
-        after_rss = rss(proc.pid)
+        after_rss = children_rss_kib(proc.pid)
         with open(work / "logs" / "access.log") as fh:
             fh.seek(log_start)
             logged = [ln.split() for ln in fh if ln.startswith(("2", "4", "5"))]

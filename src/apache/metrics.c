@@ -23,13 +23,10 @@ static const char *const bucket_le[] = {
     "0.001", "0.0025", "0.01", "0.1", "1"};
 #define NBUCKETS (sizeof(bucket_us) / sizeof(bucket_us[0]))
 
+/* The snapshot's counters first, then the histogram; every member an
+ * apr_uint64_t (snapshots read them as an array). */
 typedef struct {
-    apr_uint64_t authn[AUTHOS_OUTCOME_COUNT];
-    apr_uint64_t authz_denied[AUTHOS_REQ_COUNT];
-    apr_uint64_t userinfo_calls[AUTHOS_UI_CALL_COUNT];
-    apr_uint64_t userinfo_cache_hits;
-    apr_uint64_t token_cache_hits;
-    apr_uint64_t token_cache_misses;
+    authos_metrics_snapshot_t c;
     apr_uint64_t verify_bucket[NBUCKETS]; /* not cumulative: one each */
     apr_uint64_t verify_count;
     apr_uint64_t verify_sum_us;
@@ -71,7 +68,7 @@ void authos_metric_authn(int outcome)
     counters_t *m = counters();
 
     if (m != NULL && outcome >= 0 && outcome < AUTHOS_OUTCOME_COUNT) {
-        bump(&m->authn[outcome], 1);
+        bump(&m->c.authn[outcome], 1);
     }
 }
 
@@ -97,7 +94,7 @@ void authos_metric_authz_denied(authos_requirement_t which)
     counters_t *m = counters();
 
     if (m != NULL && which < AUTHOS_REQ_COUNT) {
-        bump(&m->authz_denied[which], 1);
+        bump(&m->c.authz_denied[which], 1);
     }
 }
 
@@ -106,7 +103,7 @@ void authos_metric_userinfo_call(authos_ui_call_t result)
     counters_t *m = counters();
 
     if (m != NULL && result < AUTHOS_UI_CALL_COUNT) {
-        bump(&m->userinfo_calls[result], 1);
+        bump(&m->c.userinfo_calls[result], 1);
     }
 }
 
@@ -115,7 +112,7 @@ void authos_metric_userinfo_cache_hit(void)
     counters_t *m = counters();
 
     if (m != NULL) {
-        bump(&m->userinfo_cache_hits, 1);
+        bump(&m->c.userinfo_cache_hits, 1);
     }
 }
 
@@ -124,7 +121,7 @@ void authos_metric_token_cache(int hit)
     counters_t *m = counters();
 
     if (m != NULL) {
-        bump(hit ? &m->token_cache_hits : &m->token_cache_misses, 1);
+        bump(hit ? &m->c.token_cache_hits : &m->c.token_cache_misses, 1);
     }
 }
 
@@ -151,25 +148,18 @@ static apr_uint64_t load(const apr_uint64_t *c)
 
 int authos_metrics_snapshot(authos_metrics_snapshot_t *out)
 {
-    counters_t *m = counters();
-    int i;
+    const apr_uint64_t *from;
+    apr_uint64_t *to = (apr_uint64_t *)out;
+    apr_size_t i;
 
     memset(out, 0, sizeof(*out));
-    if (m == NULL) {
+    if (counters() == NULL) {
         return 0;
     }
-    for (i = 0; i < AUTHOS_OUTCOME_COUNT; i++) {
-        out->authn[i] = load(&m->authn[i]);
+    from = (const apr_uint64_t *)&counters()->c;
+    for (i = 0; i < sizeof(*out) / sizeof(apr_uint64_t); i++) {
+        to[i] = load(&from[i]);
     }
-    for (i = 0; i < AUTHOS_REQ_COUNT; i++) {
-        out->authz_denied[i] = load(&m->authz_denied[i]);
-    }
-    for (i = 0; i < AUTHOS_UI_CALL_COUNT; i++) {
-        out->userinfo_calls[i] = load(&m->userinfo_calls[i]);
-    }
-    out->userinfo_cache_hits = load(&m->userinfo_cache_hits);
-    out->token_cache_hits = load(&m->token_cache_hits);
-    out->token_cache_misses = load(&m->token_cache_misses);
     return 1;
 }
 
@@ -300,35 +290,35 @@ static void counter_metrics(request_rec *r, const counters_t *m)
     for (i = 0; i < AUTHOS_OUTCOME_COUNT; i++) {
         ap_rprintf(r, "authos_authentications_total{result=\"%s\"} %"
                    APR_UINT64_T_FMT "\n", authos_outcome_name(i),
-                   load(&m->authn[i]));
+                   load(&m->c.authn[i]));
     }
     family(r, "authos_authz_denials_total", "counter",
            "Require authos-* lines that denied an authenticated user.");
     for (i = 0; i < AUTHOS_REQ_COUNT; i++) {
         ap_rprintf(r, "authos_authz_denials_total{requirement=\"%s\"} %"
                    APR_UINT64_T_FMT "\n", requirement_names[i],
-                   load(&m->authz_denied[i]));
+                   load(&m->c.authz_denied[i]));
     }
     family(r, "authos_userinfo_requests_total", "counter",
            "Calls to AuthOS's /api/user by result.");
     for (i = 0; i < AUTHOS_UI_CALL_COUNT; i++) {
         ap_rprintf(r, "authos_userinfo_requests_total{result=\"%s\"} %"
                    APR_UINT64_T_FMT "\n", ui_call_names[i],
-                   load(&m->userinfo_calls[i]));
+                   load(&m->c.userinfo_calls[i]));
     }
     family(r, "authos_userinfo_cache_hits_total", "counter",
            "/api/user answers served from the shared cache.");
     ap_rprintf(r, "authos_userinfo_cache_hits_total %" APR_UINT64_T_FMT "\n",
-               load(&m->userinfo_cache_hits));
+               load(&m->c.userinfo_cache_hits));
     family(r, "authos_token_cache_hits_total", "counter",
            "Tokens found in the verified-token cache (signature check "
            "skipped).");
     ap_rprintf(r, "authos_token_cache_hits_total %" APR_UINT64_T_FMT "\n",
-               load(&m->token_cache_hits));
+               load(&m->c.token_cache_hits));
     family(r, "authos_token_cache_misses_total", "counter",
            "Tokens not in the verified-token cache (fully verified).");
     ap_rprintf(r, "authos_token_cache_misses_total %" APR_UINT64_T_FMT "\n",
-               load(&m->token_cache_misses));
+               load(&m->c.token_cache_misses));
     family(r, "authos_verification_duration_seconds", "histogram",
            "Time to verify one token, verified-token cache hits included.");
     for (b = 0; b < NBUCKETS; b++) {
