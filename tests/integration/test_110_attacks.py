@@ -19,7 +19,6 @@ Where SPEC/README do not decide a case, the comment names the rule asserted
 (what the module does today and why that is acceptable).
 """
 
-import base64
 import json
 import re
 import time
@@ -27,10 +26,13 @@ import time
 import pytest
 
 import apache
-from attack_tokens import (B64URL_ALPHABET, CountingListener, EchoBackend, RawJSON, b64u, b64u_decode,
-                           compact, es256_sign, hs_sign, jobj, jv, nested, new_ec_key,
-                           public_key_forms, ps256_sign, raw_request, rs_sign,
-                           self_signed_cert_der, signing_input)
+from attack_tokens import (alg_none, b64u, compact, CountingListener,
+                           dup_header, dup_payload, EchoBackend, es256_sign, flip_part, flip_sig,
+                           header_key_token, hs_token, jobj, jv, many_members, nested,
+                           new_ec_key, noncanonical_last_char, pad_part, payload_bytes_token,
+                           ps256_sign, raw_request, RawJSON, rs_sign,
+                           sig_of, sized, std_b64_payload,
+                           std_b64_signature, with_sig)
 from authos_stub import REMOVE, AuthOSStub, StubKey, generate_rsa_key
 
 AUD = "service:acme/billing"
@@ -229,136 +231,6 @@ def check(server, spec, expect):
         assert (status, challenges) == (401, [NO_TOKEN_CHALLENGE]), (status, challenges)
     else:
         assert (status, challenges) == (401, [invalid(expect)]), (status, challenges)
-
-
-# ------------------------------------------------------------- token helpers
-def sig_of(token):
-    return b64u_decode(token.rsplit(".", 1)[1])
-
-
-def with_sig(token, sig_text):
-    return token.rsplit(".", 1)[0] + "." + sig_text
-
-
-def flip_sig(token, index, bit=0x01):
-    sig = bytearray(sig_of(token))
-    sig[index] ^= bit
-    return with_sig(token, b64u(bytes(sig)))
-
-
-def flip_part(token, part, index, bit=0x01):
-    """Flip one bit of the decoded bytes of header (0) or payload (1), re-encoded canonically."""
-    parts = token.split(".")
-    data = bytearray(b64u_decode(parts[part]))
-    data[index] ^= bit
-    parts[part] = b64u(bytes(data))
-    return ".".join(parts)
-
-
-def std_b64_signature(c):
-    """A valid token whose signature, in standard base64 (unpadded), has + or /."""
-    for n in range(200):
-        token = c.token(jti="std-%d" % n)
-        std = base64.b64encode(sig_of(token)).decode().rstrip("=")
-        if "+" in std or "/" in std:
-            return with_sig(token, std)
-    raise AssertionError("no signature with + or / in 200 tries")
-
-
-def noncanonical_last_char(c):
-    """The signature (256 bytes: 342 chars, 4 unused bits in the last one) with its
-    unused bits set: standard decoders give the same bytes, strict base64url refuses."""
-    token = c.token()
-    sig = token.rsplit(".", 1)[1]
-    assert len(sig) % 4 == 2
-    value = B64URL_ALPHABET.index(sig[-1])
-    assert value & 0x0F == 0
-    return with_sig(token, sig[:-1] + B64URL_ALPHABET[value | 0x01])
-
-
-def sized(c, length):
-    """A valid token of exactly `length` characters: a filler claim grows the
-    payload, a header member shifts the length where the payload alone cannot hit it
-    (a base64url part is never 1 modulo 4 long).  Lengths are computed, then signed once."""
-    sig_len = len(b64u(bytes(c.issuer.active_key.key_size // 8)))
-    for hpad in range(4):
-        hdr = c.hdr(extra=[("p", jv("y" * hpad))])
-        fixed = len(b64u(hdr)) + 2 + sig_len
-        pay0 = c.pay(filler="")
-        n = max(0, (length - fixed - len(b64u(pay0))) * 3 // 4 - 4)
-        while fixed + len(b64u(c.pay(filler="x" * n, jti="fixed-jti"))) < length:
-            n += 1
-        payload = c.pay(filler="x" * n, jti="fixed-jti")
-        if fixed + len(b64u(payload)) == length:
-            token = c.sign(hdr, payload)
-            assert len(token) == length
-            return token
-    raise AssertionError("no token of length %d" % length)
-
-
-def pad_part(token, index):
-    """'=' padding on part `index` (at least one '=', as a lenient decoder would accept)."""
-    parts = token.split(".")
-    parts[index] += "=" * (-len(parts[index]) % 4 or 1)
-    return ".".join(parts)
-
-
-def std_b64_payload(c):
-    """The payload part re-encoded in standard base64 (+ and /), same bytes."""
-    parts = c.token(note="??>>??>>~~").split(".")
-    std = base64.b64encode(b64u_decode(parts[1])).decode().rstrip("=")
-    assert std != parts[1] and ("+" in std or "/" in std)
-    return ".".join([parts[0], std, parts[2]])
-
-
-def alg_none(c, spelling, signature):
-    hdr = c.hdr(alg=spelling)
-    pay = c.pay()
-    si = signing_input(hdr, pay).decode()
-    if signature == "empty":
-        return si + "."
-    if signature == "absent":
-        return si
-    if signature == "junk":
-        return si + ".AAAA"
-    return si + "." + b64u(rs_sign(c.key, si.encode()))     # a real RS256 signature
-
-
-def hs_token(c, alg, form):
-    jwk = c.issuer.active_key.public_jwk()
-    secret = public_key_forms(c.issuer.active_key.public_key, jwk)[form]
-    return compact(c.hdr(alg=alg), c.pay(), lambda si: hs_sign(secret, si, alg))
-
-
-def header_key_token(c, member, our_kid):
-    """The attacker's key named or embedded by the token, signed by the attacker."""
-    evil = c.attacker
-    kid = c.kid if our_kid else evil.kid
-    extra = {
-        "jku": c.listener.url("/jwks.json"),
-        "x5u": c.listener.url("/cert.pem"),
-        "jwk": dict(evil.public_jwk(), kid=kid),
-        "x5c": [base64.b64encode(self_signed_cert_der(evil.private_key)).decode()],
-    }[member]
-    return c.token(header={"kid": kid, member: extra}, key=evil.private_key)
-
-
-def dup_header(c, *pairs):
-    """Default header members plus raw duplicate pairs appended."""
-    return c.sign(c.hdr(extra=pairs), c.pay())
-
-
-def dup_payload(c, *pairs, **over):
-    return c.sign(c.hdr(), c.pay(extra=pairs, **over))
-
-
-def payload_bytes_token(c, payload_bytes):
-    """A token whose payload is exactly these bytes (invalid UTF-8, BOM, ...), signed."""
-    return compact(c.hdr().encode(), payload_bytes, lambda si: rs_sign(c.key, si))
-
-
-def many_members(c, count):
-    return c.token(extra=[("m%d" % i, "0") for i in range(count)])
 
 
 now = lambda: int(time.time())  # noqa: E731
