@@ -17,10 +17,12 @@
 #include "authos_module.h"
 #include "authn.h"
 #include "authz.h"
+#include "callback.h"
 #include "config.h"
 #include "config_check.h"
 #include "export.h"
 #include "keys.h"
+#include "logout.h"
 #include "metrics.h"
 #include "status.h"
 #include "tokcache.h"
@@ -89,6 +91,8 @@ static void authos_register_hooks(apr_pool_t *p)
     ap_hook_fixups(authos_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(authos_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(authos_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(authos_callback_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(authos_logout_handler, NULL, NULL, APR_HOOK_MIDDLE);
     authos_authz_register(p);
 }
 

@@ -1,5 +1,6 @@
 /*
- * authos_http.c: bounded HTTPS GET with libcurl.
+ * authos_http.c: bounded HTTPS GET (and the empty POST of a logout) with
+ * libcurl.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -122,10 +123,11 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-apr_status_t authos_http_get(apr_pool_t *p, const char *url,
+/* One GET, or a POST with an empty body. */
+static apr_status_t transfer(apr_pool_t *p, const char *url,
                              const authos_http_opts_t *opts,
                              apr_interval_time_t timeout, const char *bearer,
-                             authos_http_result_t *res)
+                             int post, authos_http_result_t *res)
 {
     CURL *c;
     CURLcode rc;
@@ -180,6 +182,10 @@ apr_status_t authos_http_get(apr_pool_t *p, const char *url,
             hdrs, apr_pstrcat(p, "Authorization: Bearer ", bearer, NULL));
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    if (post) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    }
 
     rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
@@ -216,4 +222,19 @@ apr_status_t authos_http_get(apr_pool_t *p, const char *url,
     res->len = sink.len;
     res->max_age = sink.max_age;
     return APR_SUCCESS;
+}
+
+apr_status_t authos_http_get(apr_pool_t *p, const char *url,
+                             const authos_http_opts_t *opts,
+                             apr_interval_time_t timeout, const char *bearer,
+                             authos_http_result_t *res)
+{
+    return transfer(p, url, opts, timeout, bearer, 0, res);
+}
+
+apr_status_t authos_http_post(apr_pool_t *p, const char *url,
+                              const authos_http_opts_t *opts,
+                              const char *bearer, authos_http_result_t *res)
+{
+    return transfer(p, url, opts, opts->timeout, bearer, 1, res);
 }

@@ -1,5 +1,6 @@
 /*
- * authos_http.h: bounded HTTPS GET with libcurl, for metadata and JWKS.
+ * authos_http.h: bounded HTTPS requests with libcurl: GET for metadata, JWKS
+ * and /api/user, an empty POST for logout.
  */
 #ifndef AUTHOS_HTTP_H
 #define AUTHOS_HTTP_H
@@ -39,5 +40,11 @@ apr_status_t authos_http_get(apr_pool_t *p, const char *url,
                              const authos_http_opts_t *opts,
                              apr_interval_time_t timeout, const char *bearer,
                              authos_http_result_t *res);
+
+/* POST url with an empty body, under the same rules as authos_http_get
+ * (within opts->timeout). */
+apr_status_t authos_http_post(apr_pool_t *p, const char *url,
+                              const authos_http_opts_t *opts,
+                              const char *bearer, authos_http_result_t *res);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * authos_userinfo.c: GET {base}/api/user and its answer.
+ * authos_userinfo.c: GET {base}/api/user and its answer; POST
+ * {base}/api/auth/logout.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +91,23 @@ authos_userinfo_status_t authos_userinfo_fetch(apr_pool_t *p,
         return AUTHOS_USERINFO_FAILED;
     }
     return AUTHOS_USERINFO_OK;
+}
+
+int authos_userinfo_logout(apr_pool_t *p, const char *base, const char *token,
+                           const authos_http_opts_t *opts, const char **error)
+{
+    authos_http_result_t res;
+
+    *error = NULL;
+    if (authos_http_post(p, apr_pstrcat(p, base, "/api/auth/logout", NULL),
+                         opts, token, &res)
+        != APR_SUCCESS) {
+        *error = res.error;
+        return 0;
+    }
+    if (res.status < 200 || res.status > 299) {
+        *error = apr_psprintf(p, "answered HTTP %ld", res.status);
+        return 0;
+    }
+    return 1;
 }

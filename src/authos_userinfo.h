@@ -1,7 +1,8 @@
 /*
  * authos_userinfo.h: asking AuthOS who a token's user is, for the
  * permissions it holds and whether its session is alive
- * (GET {base}/api/user with the same bearer token; SPEC section 2).
+ * (GET {base}/api/user with the same bearer token; SPEC section 2), and
+ * ending that session (POST {base}/api/auth/logout).
  */
 #ifndef AUTHOS_USERINFO_H
 #define AUTHOS_USERINFO_H
@@ -39,5 +40,11 @@ const char *authos_userinfo_permissions(apr_pool_t *p, const char *body,
 /* Parse a stored permissions text back into an array owned by p. */
 json_t *authos_userinfo_array(apr_pool_t *p, const char *text,
                               apr_size_t len);
+
+/* End the token's AuthOS session: POST {base}/api/auth/logout with it as
+ * the bearer token (SPEC section 2). Returns 1 when AuthOS answered 2xx;
+ * else 0 with *error in words. */
+int authos_userinfo_logout(apr_pool_t *p, const char *base, const char *token,
+                           const authos_http_opts_t *opts, const char **error);
 
 #endif

@@ -19,6 +19,7 @@
 #include "export.h"
 #include "authos_json.h"
 #include "keys.h"
+#include "login.h"
 #include "metrics.h"
 #include "tokcache.h"
 #include "userinfo.h"
@@ -91,11 +92,13 @@ static void challenge(request_rec *r, const char *error, const char *desc)
 /* SPEC section 5 step 1: "Authorization: Bearer <token>" (scheme
  * case-insensitive), else the configured cookie; never the query
  * string. Another scheme counts as no token. */
-static const char *find_token(request_rec *r, const authos_dir_conf_t *conf)
+static const char *find_token(request_rec *r, const authos_dir_conf_t *conf,
+                              int *from_cookie)
 {
     const char *h = apr_table_get(r->headers_in, "Authorization");
     const char *cookie = NULL;
 
+    *from_cookie = 0;
     if (h != NULL && strncasecmp(h, "Bearer", 6) == 0
         && (h[6] == ' ' || h[6] == '\t')) {
         h += 6;
@@ -107,6 +110,7 @@ static const char *find_token(request_rec *r, const authos_dir_conf_t *conf)
     if (conf->cookie != NULL
         && ap_cookie_read(r, conf->cookie, &cookie, 0) == APR_SUCCESS
         && cookie != NULL && *cookie != '\0') {
+        *from_cookie = 1;
         return cookie;
     }
     return NULL;
@@ -205,7 +209,7 @@ static authos_reason_t verify(request_rec *r, const authos_dir_conf_t *conf,
 /* Is the configuration complete for this request? A gap that check_config
  * could not see (an AuthType authos that only a .htaccess introduces) is a
  * 500 with a log line, never an open door (SPEC section 4). */
-static const char *config_gap(const authos_dir_conf_t *conf)
+const char *authos_authn_config_gap(const authos_dir_conf_t *conf)
 {
     int ok;
 
@@ -229,7 +233,28 @@ static const char *config_gap(const authos_dir_conf_t *conf)
     return NULL;
 }
 
-static const char *log_item(request_rec *r, const char *s)
+authos_reason_t authos_authn_verify(request_rec *r,
+                                    const authos_dir_conf_t *conf,
+                                    const char *token, authos_token_t *tok,
+                                    int *cached)
+{
+    authos_claim_rules_t rules;
+    authos_reason_t reason;
+    apr_time_t started;
+    int ok;
+
+    rules.issuer = authos_conf_issuer(conf, &ok);
+    rules.audiences = conf->audiences;
+    rules.now = (long long)apr_time_sec(apr_time_now());
+    rules.skew = authos_conf_skew(conf);
+    rules.user_claim = authos_conf_user_claim(conf);
+    started = apr_time_now();
+    reason = verify(r, conf, token, &rules, tok, cached);
+    authos_metric_verify_time(apr_time_now() - started);
+    return reason;
+}
+
+const char *authos_log_item(request_rec *r, const char *s)
 {
     if (s == NULL) {
         return "-";
@@ -265,8 +290,13 @@ static int wants_userinfo(const authos_dir_conf_t *conf,
     return *for_perms || authos_conf_session_check(conf);
 }
 
-static int refuse(request_rec *r, authos_reason_t reason,
-                  const authos_token_t *tok)
+/* Refuse a token. A browser whose session cookie has expired (or whose
+ * AuthOS session ended) signs in again; a session cookie refused for any
+ * other reason is cleared, so the next visit signs in afresh rather than
+ * looping through AuthOS into the same refusal (SPEC section 11). */
+static int refuse(request_rec *r, const authos_dir_conf_t *conf,
+                  authos_reason_t reason, const authos_token_t *tok,
+                  int from_cookie)
 {
     /* Never the token: the reason, the kid and sub (escaped, truncated),
      * and the client. */
@@ -274,9 +304,17 @@ static int refuse(request_rec *r, authos_reason_t reason,
                   "token refused: %s (%s); kid=%s sub=%s client=%s",
                   authos_reason_text(reason),
                   tok->detail ? tok->detail : "-",
-                  log_item(r, tok->jwt.kid), log_item(r, tok->sub),
+                  authos_log_item(r, tok->jwt.kid), authos_log_item(r, tok->sub),
                   r->useragent_ip);
     authos_metric_authn(reason);
+    if (from_cookie && authos_login_configured(conf)) {
+        if ((reason == AUTHOS_ERR_EXPIRED
+             || reason == AUTHOS_ERR_SESSION_REVOKED)
+            && authos_login_applies(r, conf)) {
+            return authos_login_redirect(r, conf, authos_reason_text(reason));
+        }
+        authos_session_clear(r, conf);
+    }
     challenge(r, "invalid_token", authos_reason_text(reason));
     return HTTP_UNAUTHORIZED;
 }
@@ -284,19 +322,17 @@ static int refuse(request_rec *r, authos_reason_t reason,
 int authos_check_authn(request_rec *r)
 {
     const authos_dir_conf_t *conf;
-    authos_claim_rules_t rules;
     authos_token_t tok;
     authos_reason_t reason;
     authos_req_t *st, *earlier;
     const char *token, *gap;
-    int ok, for_perms, cached;
-    apr_time_t started;
+    int for_perms, cached, from_cookie;
 
     if (!is_ours(r)) {
         return DECLINED;
     }
     conf = authos_dir_conf(r);
-    gap = config_gap(conf);
+    gap = authos_authn_config_gap(conf);
     if (gap != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AUTHOS_LOGNO(0020)
                       "AuthType authos misconfigured for %s: %s", r->uri, gap);
@@ -315,23 +351,19 @@ int authos_check_authn(request_rec *r)
         return OK;
     }
 
-    token = find_token(r, conf);
+    token = find_token(r, conf, &from_cookie);
     if (token == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AUTHOS_LOGNO(0021)
                       "no bearer token for %s", r->uri);
         authos_metric_authn(AUTHOS_OUTCOME_NO_TOKEN);
+        if (authos_login_applies(r, conf)) {
+            return authos_login_redirect(r, conf, "no token");
+        }
         challenge(r, NULL, NULL);
         return HTTP_UNAUTHORIZED;
     }
 
-    rules.issuer = authos_conf_issuer(conf, &ok);
-    rules.audiences = conf->audiences;
-    rules.now = (long long)apr_time_sec(apr_time_now());
-    rules.skew = authos_conf_skew(conf);
-    rules.user_claim = authos_conf_user_claim(conf);
-    started = apr_time_now();
-    reason = verify(r, conf, token, &rules, &tok, &cached);
-    authos_metric_verify_time(apr_time_now() - started);
+    reason = authos_authn_verify(r, conf, token, &tok, &cached);
     if (reason == AUTHOS_ERR_NO_KEYSET) {
         authos_metric_authn(AUTHOS_ERR_NO_KEYSET);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AUTHOS_LOGNO(0022)
@@ -343,7 +375,7 @@ int authos_check_authn(request_rec *r)
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (reason != AUTHOS_OK) {
-        return refuse(r, reason, &tok);
+        return refuse(r, conf, reason, &tok, from_cookie);
     }
 
     st = apr_pcalloc(r->pool, sizeof(*st));
@@ -358,7 +390,8 @@ int authos_check_authn(request_rec *r)
         }
         if (revoked) {
             tok.detail = "/api/user answered 401";
-            return refuse(r, AUTHOS_ERR_SESSION_REVOKED, &tok);
+            return refuse(r, conf, AUTHOS_ERR_SESSION_REVOKED, &tok,
+                          from_cookie);
         }
         if (for_perms) {
             st->permissions = perms;
@@ -376,8 +409,8 @@ int authos_check_authn(request_rec *r)
     r->ap_auth_type = AUTHOS_AUTH_TYPE;
     authos_metric_authn(AUTHOS_OK);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AUTHOS_LOGNO(0024)
-                  "token accepted: kid=%s sub=%s%s", log_item(r, st->kid),
-                  log_item(r, st->sub),
+                  "token accepted: kid=%s sub=%s%s", authos_log_item(r, st->kid),
+                  authos_log_item(r, st->sub),
                   cached ? " (verified-token cache)" : "");
     authos_export(r, conf, st);
     return OK;

@@ -13,6 +13,7 @@
 #include "http_config.h"
 #include "http_request.h"
 
+#include "authos_browser.h"
 #include "authos_http.h"
 #include "authos_module.h"
 #include "config.h"
@@ -100,6 +101,9 @@ void *authos_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->userinfo_ttl = PICK(userinfo_ttl);
     c->session_check = PICK(session_check);
     c->perm_required = PICK(perm_required);
+    c->login_url = PICKP(login_url);
+    c->callback_url = PICKP(callback_url);
+    c->logout_redirect = PICKP(logout_redirect);
     return c;
 }
 
@@ -184,6 +188,11 @@ apr_interval_time_t authos_conf_userinfo_ttl(const authos_dir_conf_t *c)
 int authos_conf_session_check(const authos_dir_conf_t *c)
 {
     return c->session_check == 1;
+}
+
+const char *authos_conf_logout_redirect(const authos_dir_conf_t *c)
+{
+    return c->logout_redirect != NULL ? c->logout_redirect : "/";
 }
 
 int authos_conf_perm_required(const authos_dir_conf_t *c)
@@ -510,6 +519,42 @@ static const char *set_session_check(cmd_parms *cmd, void *cfg, int flag)
     return NULL;
 }
 
+/* AuthOSLoginURL and AuthOSCallbackURL: absolute http(s) URLs without a
+ * fragment (check_config refuses http:// unless the host is loopback or
+ * AuthOSAllowHTTP On applies). The offset of the field is in cmd->info. */
+static const char *set_browser_url(cmd_parms *cmd, void *cfg,
+                                   const char *arg)
+{
+    int offset = (int)(long)cmd->info;
+
+    if (authos_url_origin(cmd->temp_pool, arg) == NULL
+        || strchr(arg, '#') != NULL) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not an absolute https:// URL "
+                            "without a fragment",
+                            cmd->cmd->name, arg);
+    }
+    *(const char **)((char *)cfg + offset) = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_logout_redirect(cmd_parms *cmd, void *cfg,
+                                       const char *arg)
+{
+    /* A local path (never "//host"), or an absolute http(s) URL. */
+    if (strcmp(authos_safe_return(cmd->temp_pool, arg), arg) != 0
+        && (authos_url_origin(cmd->temp_pool, arg) == NULL
+            || strchr(arg, '#') != NULL)) {
+        return apr_psprintf(cmd->pool,
+                            "AuthOSLogoutRedirect: '%s' is neither a local "
+                            "path such as /goodbye.html nor an absolute "
+                            "http(s) URL",
+                            arg);
+    }
+    ((authos_dir_conf_t *)cfg)->logout_redirect = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
 #define TRUST (RSRC_CONF | ACCESS_CONF)
 #define PERDIR (RSRC_CONF | OR_AUTHCFG)
 /* The field's offset travels in the directive's void * (cmd->info), as
@@ -517,6 +562,11 @@ static const char *set_session_check(cmd_parms *cmd, void *cfg, int flag)
  * clang-tidy's performance-no-int-to-ptr flags, read once at config time. */
 #define SECONDS(name, field, help)                                            \
     AP_INIT_TAKE1(name, set_seconds,                                          \
+                  /* NOLINTNEXTLINE(performance-no-int-to-ptr) */             \
+                  (void *)APR_OFFSETOF(authos_dir_conf_t, field), TRUST, help)
+
+#define BROWSER_URL(name, field, help)                                        \
+    AP_INIT_TAKE1(name, set_browser_url,                                      \
                   /* NOLINTNEXTLINE(performance-no-int-to-ptr) */             \
                   (void *)APR_OFFSETOF(authos_dir_conf_t, field), TRUST, help)
 
@@ -555,6 +605,14 @@ const command_rec authos_cmds[] = {
     AP_INIT_FLAG("AuthOSSessionCheck", set_session_check, NULL, TRUST,
                  "also confirm through /api/user that the AuthOS session "
                  "is alive"),
+    /* Browser sessions (SPEC section 11): where users are sent to sign
+     * in and where AuthOS sends them back. */
+    BROWSER_URL("AuthOSLoginURL", login_url,
+                "AuthOS sign-in URL for browsers, e.g. "
+                "https://sso.example.com/authorize?org=acme&service=intranet"),
+    BROWSER_URL("AuthOSCallbackURL", callback_url,
+                "absolute URL of the SetHandler authos-callback location, "
+                "registered at AuthOS as redirect_uri"),
     /* Per server: one cache per process, sized for the largest. */
     AP_INIT_TAKE1("AuthOSTokenCache", set_token_cache, NULL, RSRC_CONF,
                   "verified-token cache entries per process (0: off)"),
@@ -566,5 +624,8 @@ const command_rec authos_cmds[] = {
     AP_INIT_TAKE1("AuthOSTokenCookie", set_cookie, NULL, PERDIR,
                   "cookie to read the token from when there is no "
                   "Authorization header"),
+    AP_INIT_TAKE1("AuthOSLogoutRedirect", set_logout_redirect, NULL, PERDIR,
+                  "where SetHandler authos-logout sends the browser after "
+                  "signing out (default /)"),
     {NULL}
 };

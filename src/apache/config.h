@@ -54,6 +54,9 @@ typedef struct {
     int userinfo_ttl;
     int session_check;
     int perm_required; /* a Require authos-permission line is here */
+    const char *login_url;       /* AuthOSLoginURL (SPEC section 11) */
+    const char *callback_url;    /* AuthOSCallbackURL */
+    const char *logout_redirect; /* AuthOSLogoutRedirect */
 } authos_dir_conf_t;
 
 /* Per-server settings (server config and virtual hosts). */
@@ -90,6 +93,9 @@ int authos_conf_perm_source(const authos_dir_conf_t *c);
 apr_interval_time_t authos_conf_userinfo_ttl(const authos_dir_conf_t *c);
 int authos_conf_session_check(const authos_dir_conf_t *c);
 int authos_conf_perm_required(const authos_dir_conf_t *c);
+
+/* AuthOSLogoutRedirect, default "/". */
+const char *authos_conf_logout_redirect(const authos_dir_conf_t *c);
 
 /* parse_require_line of every authos-* provider: note in the section
  * being read whether a Require authos-permission line is there (so

@@ -17,6 +17,7 @@
 #include "http_log.h"
 #include "util_cfgtree.h"
 
+#include "authos_browser.h"
 #include "authos_module.h"
 #include "config_check.h"
 
@@ -170,7 +171,12 @@ static int report(const ap_directive_t *at, const char *what)
     return 1;
 }
 
-static int check_authtype(apr_pool_t *p, const ap_directive_t *d)
+/* What every section that verifies tokens needs: a trust source, an
+ * audience and, without a base URL, an explicit issuer. what names the
+ * directive that verifies ("AuthType authos", "SetHandler
+ * authos-callback"). */
+static int check_trust(apr_pool_t *p, const ap_directive_t *d,
+                       const char *what)
 {
     static const char *const audience[] = {"AuthOSAudience", NULL};
     static const char *const issuer[] = {"AuthOSIssuer", NULL};
@@ -183,14 +189,18 @@ static int check_authtype(apr_pool_t *p, const ap_directive_t *d)
 
     src = visible(p, sec, trust_sources);
     if (src == NULL) {
-        errors += report(at, "AuthType authos without a trust source: add "
-                             "AuthOSBaseURL, AuthOSJWKSURL or AuthOSJWKSFile "
-                             "to this section or the server config");
+        errors += report(at, apr_psprintf(p, "%s without a trust source: add "
+                                             "AuthOSBaseURL, AuthOSJWKSURL "
+                                             "or AuthOSJWKSFile to this "
+                                             "section or the server config",
+                                          what));
     }
     if (visible(p, sec, audience) == NULL) {
-        errors += report(at, "AuthType authos without AuthOSAudience: name "
-                             "the audiences to accept (e.g. "
-                             "service:acme/billing) or 'any'");
+        errors += report(at, apr_psprintf(p, "%s without AuthOSAudience: "
+                                             "name the audiences to accept "
+                                             "(e.g. service:acme/billing) or "
+                                             "'any'",
+                                          what));
     }
     if (src != NULL && strcasecmp(src->directive, "AuthOSBaseURL") != 0) {
         const ap_directive_t *ps = visible(p, sec, perm_source);
@@ -212,6 +222,80 @@ static int check_authtype(apr_pool_t *p, const ap_directive_t *d)
         }
     }
     return errors;
+}
+
+/* Names that must be visible from d's section for what to work. */
+static int check_needs(apr_pool_t *p, const ap_directive_t *d,
+                       const char *what, const char *const *names)
+{
+    const ap_directive_t *sec = section_of(d);
+    int errors = 0, i;
+
+    for (i = 0; names[i] != NULL; i++) {
+        const char *const one[] = {names[i], NULL};
+        if (visible(p, sec, one) == NULL) {
+            errors += report(sec != NULL ? sec : d,
+                             apr_psprintf(p, "%s needs %s in this section or "
+                                             "around it (SPEC section 11: "
+                                             "browser sessions)",
+                                          what, names[i]));
+        }
+    }
+    return errors;
+}
+
+static int check_authtype(apr_pool_t *p, const ap_directive_t *d)
+{
+    static const char *const login[] = {"AuthOSLoginURL", NULL};
+    static const char *const login_needs[] = {"AuthOSCallbackURL",
+                                              "AuthOSTokenCookie", NULL};
+    int errors = check_trust(p, d, "AuthType authos");
+
+    if (visible(p, section_of(d), login) != NULL) {
+        errors += check_needs(p, d, "AuthOSLoginURL", login_needs);
+    }
+    return errors;
+}
+
+static int check_handler(apr_pool_t *p, const ap_directive_t *d)
+{
+    static const char *const callback_needs[] = {"AuthOSCallbackURL",
+                                                 "AuthOSTokenCookie", NULL};
+    static const char *const logout_needs[] = {"AuthOSTokenCookie", NULL};
+    const char *name = first_word(p, d->args);
+
+    if (strcasecmp(name, "authos-callback") == 0) {
+        return check_trust(p, d, "SetHandler authos-callback")
+               + check_needs(p, d, "SetHandler authos-callback",
+                             callback_needs);
+    }
+    if (strcasecmp(name, "authos-logout") == 0) {
+        return check_needs(p, d, "SetHandler authos-logout", logout_needs);
+    }
+    return 0;
+}
+
+/* Where browsers are sent: https://, unless the host is loopback or
+ * AuthOSAllowHTTP On applies (SPEC section 11). */
+static int check_browser_url(apr_pool_t *p, const ap_directive_t *d)
+{
+    static const char *const allow[] = {"AuthOSAllowHTTP", NULL};
+    const ap_directive_t *a;
+    const char *url = first_word(p, d->args);
+
+    if (strncasecmp(url, "http://", 7) != 0
+        || authos_url_is_loopback(p, url)) {
+        return 0;
+    }
+    a = visible(p, section_of(d), allow);
+    if (a == NULL || strcasecmp(first_word(p, a->args), "on") != 0) {
+        return report(d, apr_psprintf(p, "%s %s: http:// needs a loopback "
+                                         "host (localhost, 127.0.0.1) or "
+                                         "AuthOSAllowHTTP On (the token "
+                                         "would travel unprotected)",
+                                      d->directive, url));
+    }
+    return 0;
 }
 
 static int check_http(apr_pool_t *p, const ap_directive_t *d)
@@ -247,6 +331,13 @@ static int walk(apr_pool_t *p, const ap_directive_t *list)
         else if (strcasecmp(d->directive, "AuthOSBaseURL") == 0
                  || strcasecmp(d->directive, "AuthOSJWKSURL") == 0) {
             errors += check_http(p, d);
+        }
+        else if (strcasecmp(d->directive, "AuthOSLoginURL") == 0
+                 || strcasecmp(d->directive, "AuthOSCallbackURL") == 0) {
+            errors += check_browser_url(p, d);
+        }
+        else if (strcasecmp(d->directive, "SetHandler") == 0) {
+            errors += check_handler(p, d);
         }
         if (d->first_child != NULL) {
             errors += walk(p, d->first_child);

@@ -160,3 +160,19 @@ int authos_userinfo_get(request_rec *r, const authos_dir_conf_t *conf,
                                    strlen(ui.permissions));
     return *perms != NULL ? OK : unavailable(r, "answer unreadable");
 }
+
+void authos_userinfo_ended(const authos_dir_conf_t *conf, const char *token)
+{
+    unsigned char key[AUTHOS_UI_KEY_LEN];
+
+    if (segment.base == NULL
+        || authos_segment_lock(&segment) != APR_SUCCESS) {
+        return;
+    }
+    authos_ui_key(token, strlen(token), key);
+    /* Only an answer already cached is replaced: without one, the next
+     * /api/user call hears the same from AuthOS. */
+    authos_ui_store(segment.base, key, apr_time_now(),
+                    authos_conf_userinfo_ttl(conf), AUTHOS_UI_REVOKED, "", 0);
+    authos_segment_unlock(&segment);
+}

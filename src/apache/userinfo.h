@@ -29,4 +29,9 @@ void authos_userinfo_child_init(apr_pool_t *pchild, server_rec *s);
 int authos_userinfo_get(request_rec *r, const authos_dir_conf_t *conf,
                         const char *token, int *revoked, json_t **perms);
 
+/* The token's AuthOS session was ended here (sign-out): a cached
+ * /api/user answer for it now says so, so AuthOSSessionCheck refuses it
+ * on this server at once. */
+void authos_userinfo_ended(const authos_dir_conf_t *conf, const char *token);
+
 #endif

@@ -35,8 +35,10 @@ TRUST_DIRECTIVES = {
     "AuthOSHTTPTimeout": "5",
     "AuthOSCAFile": "/etc/ssl/certs/ca-certificates.crt",
     "AuthOSAllowHTTP": "On",
+    "AuthOSLoginURL": "https://sso.example.com/authorize?org=acme",
+    "AuthOSCallbackURL": "https://www.example.com/authos/callback",
 }
-PER_DIR_DIRECTIVES = ("AuthOSRemoteUserClaim", "AuthOSPassClaims", "AuthOSTokenCookie")
+PER_DIR_DIRECTIVES = ("AuthOSRemoteUserClaim", "AuthOSPassClaims", "AuthOSTokenCookie", "AuthOSLogoutRedirect")
 
 
 def trust_conf(stub, aud=AUD):
@@ -85,6 +87,17 @@ BAD_VALUES = [
     ("AuthOSAudience any service:acme/billing", "AuthOSAudience"),
     ('AuthOSAudience ""', "AuthOSAudience"),
     ('AuthOSRemoteUserClaim ""', "AuthOSRemoteUserClaim"),
+    ("AuthOSLoginURL sso.example.com/authorize", "AuthOSLoginURL"),
+    ("AuthOSLoginURL https://sso.example.com/authorize#x", "AuthOSLoginURL"),
+    ("AuthOSLoginURL https://user@sso.example.com/authorize", "AuthOSLoginURL"),
+    ("AuthOSLoginURL javascript:alert(1)", "AuthOSLoginURL"),
+    ("AuthOSCallbackURL /authos/callback", "AuthOSCallbackURL"),
+    ("AuthOSCallbackURL https://www.example.com:0/cb", "AuthOSCallbackURL"),
+    ("AuthOSCallbackURL https://www.example.com:99999/cb", "AuthOSCallbackURL"),
+    ("AuthOSLogoutRedirect //evil.example/", "AuthOSLogoutRedirect"),
+    ("AuthOSLogoutRedirect goodbye.html", "AuthOSLogoutRedirect"),
+    ("AuthOSLogoutRedirect javascript:alert(1)", "AuthOSLogoutRedirect"),
+    ("AuthOSLogoutRedirect /a\\b", "AuthOSLogoutRedirect"),
     ("AuthOSBaseURL https://a.example\nAuthOSJWKSURL https://b.example/jwks.json", "already has a trust source"),
     ("AuthOSJWKSFile /etc/hostname\nAuthOSBaseURL https://a.example", "already has a trust source"),
 ]
@@ -123,6 +136,16 @@ AuthOSAllowHTTP Off
 AuthOSRemoteUserClaim email
 AuthOSPassClaims BOTH
 AuthOSTokenCookie authos_token
+AuthOSLoginURL https://sso.example.com/authorize?org=acme&service=intranet
+AuthOSCallbackURL https://www.example.com/authos/callback
+AuthOSLogoutRedirect https://www.example.com/goodbye.html
+<Location /authos/callback>
+    SetHandler authos-callback
+</Location>
+<Location /authos/logout>
+    SetHandler authos-logout
+    AuthOSLogoutRedirect /
+</Location>
 <Location /a>
     AuthOSJWKSURL https://keys.example.com/jwks.json
     AuthOSIssuer Off
@@ -220,6 +243,48 @@ AuthOSIssuer Off
 <Location /b>
     AuthOSBaseURL http://sso.example.com
 </Location>""", "AuthOSBaseURL http", "http:// needs AuthOSAllowHTTP On"),
+    ("http login URL", """
+AuthOSLoginURL http://sso.example.com/authorize""", "AuthOSLoginURL http", "http:// needs a loopback host"),
+    ("http callback URL", """
+<Location /x>
+    AuthOSCallbackURL http://www.example.com/cb
+</Location>""", "AuthOSCallbackURL http", "http:// needs a loopback host"),
+    ("login URL without callback URL", """
+AuthOSBaseURL https://sso.example.com
+AuthOSAudience any
+AuthOSTokenCookie t
+AuthOSLoginURL https://sso.example.com/authorize
+<Location /x>
+    AuthType authos
+    Require valid-user
+</Location>""", "<Location /x>", "AuthOSLoginURL needs AuthOSCallbackURL"),
+    ("login URL without token cookie", """
+AuthOSBaseURL https://sso.example.com
+AuthOSAudience any
+<Location /x>
+    AuthOSLoginURL https://sso.example.com/authorize
+    AuthOSCallbackURL https://www.example.com/cb
+    AuthType authos
+    Require valid-user
+</Location>""", "<Location /x>", "AuthOSLoginURL needs AuthOSTokenCookie"),
+    ("callback without trust source", """
+AuthOSAudience any
+AuthOSTokenCookie t
+AuthOSCallbackURL https://www.example.com/cb
+<Location /cb>
+    SetHandler authos-callback
+</Location>""", "<Location /cb>", "SetHandler authos-callback without a trust source"),
+    ("callback without callback URL", """
+AuthOSBaseURL https://sso.example.com
+AuthOSAudience any
+AuthOSTokenCookie t
+<Location /cb>
+    SetHandler authos-callback
+</Location>""", "<Location /cb>", "SetHandler authos-callback needs AuthOSCallbackURL"),
+    ("logout without token cookie", """
+<Location /logout>
+    SetHandler authos-logout
+</Location>""", "<Location /logout>", "SetHandler authos-logout needs AuthOSTokenCookie"),
 ]
 
 
@@ -252,6 +317,10 @@ def test_cross_directive_checks_pass_when_satisfied(apache_factory):
         # A <Directory> with <Files> inside.
         '<Directory "@ROOT@/htdocs/d">\n    AuthOSBaseURL https://sso.example.com\n    AuthOSAudience any\n'
         '    <Files "*.txt">\n        AuthType authos\n        Require valid-user\n    </Files>\n</Directory>\n',
+        # Browser sessions on loopback over http, without AuthOSAllowHTTP.
+        "AuthOSBaseURL https://sso.example.com\nAuthOSAudience any\nAuthOSTokenCookie t\n"
+        "AuthOSLoginURL http://localhost:8080/authorize\nAuthOSCallbackURL http://127.0.0.1:8081/cb\n"
+        "<Location /cb>\n    SetHandler authos-callback\n</Location>\n" + protect("/x"),
     ]
     for conf in good:
         assert server.config_test(conf) == (0, "Syntax OK\n"), conf
@@ -480,7 +549,7 @@ def test_debian_load_file_loads_the_module(apache_factory, authos_module, stub):
 def command_table_directives():
     text = (REPO / "src" / "apache" / "config.c").read_text()
     names = re.findall(r'AP_INIT_\w+\(\s*"(AuthOS\w+)"', text)
-    names += re.findall(r'SECONDS\(\s*"(AuthOS\w+)"', text)
+    names += re.findall(r'(?:SECONDS|BROWSER_URL)\(\s*"(AuthOS\w+)"', text)
     return sorted(set(names))
 
 
