@@ -8,6 +8,26 @@ up to ten previous keys, no Cache-Control header), metadata at
 GET /api/user and POST /api/auth/logout with a bearer token, and a minimal
 /authorize login that redirects with the token in the URL fragment.
 
+Login (/authorize, query or form fields redirect_uri, state, org, service):
+
+  GET /authorize   with stub.login_page False (the default for library use):
+                   302 straight to redirect_uri#access_token=...&refresh_token=
+                   ...&state=... for sub stub.login_sub; with stub.login_page
+                   True: 200 text/html, a self-contained sign-in page ("AuthOS
+                   demo sign-in") whose form (username prefilled with login_sub,
+                   the other fields hidden) POSTs to /authorize.
+  POST /authorize  (application/x-www-form-urlencoded) the same 302 for
+                   sub = the posted username (login_sub when empty) and email
+                   <username>@acme.example.  Every request is recorded in
+                   stub.requests, the POST with its body.
+
+  stub.login_error   "access_denied" etc.: redirect to redirect_uri?error=...&state=...
+  stub.login_mfa     True: the fragment's access_token is an MFA pre-auth token
+                     (typ authos-mfa-preauth+jwt, token_use mfa_preauth)
+  stub.login_claims  dict of claims merged last into the login token, e.g.
+                     {"exp": 1} (expired) or {"aud": "service:acme/other"};
+                     REMOVE as a value leaves a claim out
+
 Library use (pytest starts it in a background thread)::
 
     stub = AuthOSStub()          # AuthOSStub(key_size=1024) for short-modulus tests
@@ -26,11 +46,13 @@ Standalone use (the demo)::
 
     authos_stub.py [--port 0] [--print-port] [--state-file F] [--jwks-file J]
                    [--key-size 2048] [--permissions SUB=p1,p2 ...] [--cache-max-age N]
+                   [--login-page]
 
 serves until SIGTERM/SIGINT and prints its base URL (http://127.0.0.1:PORT) as
 the first stdout line (--print-port is accepted and changes nothing).  The state
 file (JSON: base_url, active_kid, private keys) is written once the port is
-bound and is reused on the next start so keys survive restarts.  Tokens::
+bound and is reused on the next start so keys survive restarts.  --login-page
+serves the HTML sign-in page on GET /authorize (stub.login_page = True).  Tokens::
 
     authos_stub.py mint --key-file F [--iss URL] [--aud A] [--sub S] [--email E]
                    [--exp-in SECONDS] [--kid KID] [--typ T]
@@ -45,6 +67,7 @@ JSON (--claim 'permissions=["read"]', --claim org=globex).  A negative
 """
 
 import argparse
+import html
 import json
 import os
 import signal
@@ -86,6 +109,9 @@ class AuthOSStub:
         self.default_permissions = []
         self.login_sub = "user-123"
         self.login_error = None
+        self.login_page = False    # GET /authorize: HTML sign-in page instead of an immediate 302
+        self.login_mfa = False     # login token is an MFA pre-auth token
+        self.login_claims = {}     # extra claims merged last into the login token
         self._lock = threading.RLock()
         self._keys = []            # StubKey, newest first; index 0 is the active key
         self._retired = {}         # kid -> StubKey no longer listed but still usable by mint()
@@ -99,7 +125,7 @@ class AuthOSStub:
         self._jwks_cache_control = None
         self._metadata = {}
         self._openid_enabled = False
-        self.requests = []         # dicts: method, path, query, headers, time
+        self.requests = []         # dicts: method, path, query, headers, body, time
         self._server = None
         self._thread = None
         self._generation = 0
@@ -444,10 +470,10 @@ class _Handler(BaseHTTPRequestHandler):
         parsed = urllib.parse.urlsplit(self.path)
         path = parsed.path
         body_len = int(self.headers.get("Content-Length") or 0)
-        if body_len:
-            self.rfile.read(min(body_len, 1 << 20))
+        self.request_body = self.rfile.read(min(body_len, 1 << 20)) if body_len > 0 else b""
         stub._record({"method": self.command, "path": path, "query": parsed.query,
-                      "headers": dict(self.headers.items()), "time": time.time()})
+                      "headers": dict(self.headers.items()), "body": self.request_body,
+                      "time": time.time()})
         mode = stub.mode_for(path)
         if mode == "slow":
             deadline = time.time() + stub.slow_seconds
@@ -493,10 +519,41 @@ class _Handler(BaseHTTPRequestHandler):
             stub.revoke(sub=claims.get("sub"), jti=claims.get("jti"))
             return 200, {"success": True}, {}
         if path == AUTHORIZE_PATH and self.command == "GET":
-            return self._authorize(stub, urllib.parse.parse_qs(query))
+            params = urllib.parse.parse_qs(query)
+            if stub.login_page:
+                return self._login_page(stub, params)
+            return self._authorize(stub, params)
+        if path == AUTHORIZE_PATH and self.command == "POST":
+            params = urllib.parse.parse_qs(query)
+            params.update(urllib.parse.parse_qs(self.request_body.decode("utf-8", "replace")))
+            username = params.get("username", [""])[0].strip() or stub.login_sub
+            return self._authorize(stub, params, sub=username, email=username + "@acme.example")
         return 404, {"error": "not_found"}, {}
 
-    def _authorize(self, stub, params):
+    def _login_page(self, stub, params):
+        if not params.get("redirect_uri", [""])[0]:
+            return 400, {"error": "invalid_request"}, {}
+
+        def esc(value):
+            return html.escape(value, quote=True)
+
+        hidden = "".join('      <input type="hidden" name="%s" value="%s">\n'
+                         % (name, esc(params.get(name, [""])[0]))
+                         for name in ("redirect_uri", "state", "org", "service"))
+        page = ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+                '<title>AuthOS demo sign-in</title>\n'
+                '<style>body{font-family:sans-serif;max-width:24em;margin:4em auto}'
+                'label,input,button{display:block;margin:.4em 0}</style>\n'
+                '</head>\n<body>\n<h1>AuthOS demo sign-in</h1>\n'
+                '<form method="post" action="/authorize">\n'
+                '      <label for="username">Username</label>\n'
+                '      <input type="text" id="username" name="username" value="%s" autocomplete="username">\n'
+                '%s'
+                '      <button type="submit" id="sign-in">Sign in</button>\n'
+                '</form>\n</body>\n</html>\n') % (esc(stub.login_sub), hidden)
+        return 200, page, {"Content-Type": "text/html; charset=utf-8"}
+
+    def _authorize(self, stub, params, sub=None, email=None):
         redirect = params.get("redirect_uri", [""])[0]
         state = params.get("state", [""])[0]
         if not redirect:
@@ -505,11 +562,18 @@ class _Handler(BaseHTTPRequestHandler):
             sep = "&" if "?" in redirect else "?"
             location = redirect + sep + urllib.parse.urlencode({"error": stub.login_error, "state": state})
         else:
-            claims = {"sub": stub.login_sub}
+            claims = {"sub": sub or stub.login_sub}
+            if email is not None:
+                claims["email"] = email
             for name in ("org", "service"):
-                if params.get(name):
+                if params.get(name) and params[name][0]:
                     claims[name] = params[name][0]
-            token = stub.mint(**claims)
+            header = None
+            if stub.login_mfa:
+                header = {"typ": "authos-mfa-preauth+jwt"}
+                claims["token_use"] = "mfa_preauth"
+            claims.update(stub.login_claims or {})
+            token = stub.mint(claims=claims, header=header)
             location = redirect + "#" + urllib.parse.urlencode(
                 {"access_token": token, "refresh_token": "rt_" + uuid.uuid4().hex, "state": state})
         return 302, b"", {"Location": location}
@@ -528,10 +592,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status, body, content_type="application/json", headers=None):
         data = self._encode(body)
+        headers = dict(headers or {})
+        content_type = headers.pop("Content-Type", content_type)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
@@ -540,8 +606,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drip(self, stub, generation, status, body, headers):
         data = self._encode(body)
+        headers = dict(headers)
+        content_type = headers.pop("Content-Type", "application/json")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)
@@ -590,6 +658,7 @@ def cli_serve(args):
         stub.set_permissions(sub, [p for p in perms.split(",") if p])
     if args.cache_max_age is not None:
         stub.set_jwks_cache_control(args.cache_max_age)
+    stub.login_page = args.login_page
     stub.start()
     if args.state_file:
         stub.save_state(args.state_file)
@@ -616,6 +685,8 @@ def main(argv=None):
     parser.add_argument("--permissions", action="append", default=[], metavar="SUB=p1,p2",
                         help="permissions /api/user returns for SUB (repeatable)")
     parser.add_argument("--cache-max-age", type=int, help="send Cache-Control: max-age=N on the JWKS")
+    parser.add_argument("--login-page", action="store_true",
+                        help="GET /authorize serves an HTML sign-in page (POST /authorize signs in)")
     sub = parser.add_subparsers(dest="command")
     mint = sub.add_parser("mint", help="print a signed token")
     mint.add_argument("--key-file", required=True, help="state file or PEM private key")

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 import jwt
 import pytest
@@ -380,12 +381,109 @@ def test_authorize_redirects_with_token_in_fragment(stub):
     assert r.headers["Location"] == "http://127.0.0.1/cb?error=access_denied&state=s2"
 
 
+def fragment_params(location):
+    """(URL before '#', decoded fragment parameters) of a login redirect."""
+    base, _, fragment = location.partition("#")
+    return base, {k: v[0] for k, v in urllib.parse.parse_qs(fragment).items()}
+
+
+def login_post(stub, username, **fields):
+    form = {"redirect_uri": "http://127.0.0.1/cb", "state": "s1", "org": "", "service": ""}
+    form.update(fields, username=username)
+    return requests.post(stub.url("/authorize"), data=form, allow_redirects=False, timeout=5)
+
+
+def test_authorize_login_page_escapes_hidden_fields(stub):
+    stub.login_page = True
+    stub.login_sub = 'eve"<x>'
+    state = 'a"<b>&c\'d'
+    r = requests.get(stub.url("/authorize"), params={"redirect_uri": "http://127.0.0.1/cb?x=1&y=2",
+                     "state": state, "org": "acme", "service": "billing"},
+                     allow_redirects=False, timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "text/html; charset=utf-8"
+    page = r.text
+    assert "<title>AuthOS demo sign-in</title>" in page
+    assert '<form method="post" action="/authorize">' in page
+    assert '<input type="text" id="username" name="username" value="eve&quot;&lt;x&gt;"' in page
+    assert '<input type="hidden" name="state" value="a&quot;&lt;b&gt;&amp;c&#x27;d">' in page
+    assert '<input type="hidden" name="redirect_uri" value="http://127.0.0.1/cb?x=1&amp;y=2">' in page
+    assert '<input type="hidden" name="org" value="acme">' in page
+    assert '<input type="hidden" name="service" value="billing">' in page
+    assert '<button type="submit" id="sign-in">Sign in</button>' in page
+    assert state not in page and "<x>" not in page
+    assert "<script" not in page and "src=" not in page and "href=" not in page   # self-contained
+    assert requests.get(stub.url("/authorize"), timeout=5).status_code == 400
+    stub.login_page = False   # the scripted default: an immediate redirect
+    r = requests.get(stub.url("/authorize"), params={"redirect_uri": "http://127.0.0.1/cb"},
+                     allow_redirects=False, timeout=5)
+    assert r.status_code == 302 and "#access_token=" in r.headers["Location"]
+
+
+def test_authorize_login_post_signs_in_the_posted_user(stub):
+    stub.login_page = True
+    r = login_post(stub, "bob", state='s"<&>', org="globex", service="payroll")
+    assert r.status_code == 302
+    base, params = fragment_params(r.headers["Location"])
+    assert base == "http://127.0.0.1/cb" and params["state"] == 's"<&>'
+    assert params["refresh_token"].startswith("rt_")
+    header, payload = decode_unverified(params["access_token"])
+    assert header["typ"] == "authos-management+jwt"
+    claims = stub.verify(params["access_token"])
+    assert claims == payload and claims["sub"] == "bob" and claims["email"] == "bob@acme.example"
+    assert claims["org"] == "globex" and claims["service"] == "payroll"
+    assert claims["token_use"] == "management_access"
+    (entry,) = [e for e in stub.requests if e["method"] == "POST" and e["path"] == "/authorize"]
+    assert urllib.parse.parse_qs(entry["body"].decode())["username"] == ["bob"]
+    _, params = fragment_params(login_post(stub, "").headers["Location"])   # empty: login_sub
+    claims = stub.verify(params["access_token"])
+    assert claims["sub"] == "user-123" and claims["email"] == "user-123@acme.example"
+    assert claims["org"] == "acme" and claims["service"] == "billing"     # defaults
+    assert login_post(stub, "bob", redirect_uri="").status_code == 400
+
+
+def test_authorize_login_mfa_gives_a_preauth_token(stub):
+    stub.login_mfa = True
+    for r in (login_post(stub, "mallory"),
+              requests.get(stub.url("/authorize"), params={"redirect_uri": "http://127.0.0.1/cb"},
+                           allow_redirects=False, timeout=5)):
+        assert r.status_code == 302
+        token = fragment_params(r.headers["Location"])[1]["access_token"]
+        header, payload = decode_unverified(token)
+        assert header == {"alg": "RS256", "kid": "k1", "typ": "authos-mfa-preauth+jwt"}
+        assert payload["token_use"] == "mfa_preauth" and payload["aud"] == AUD
+        assert stub.verify(token) == payload
+    assert payload["sub"] == "user-123"
+    assert decode_unverified(fragment_params(login_post(stub, "mallory").headers["Location"])[1]
+                             ["access_token"])[1]["sub"] == "mallory"
+
+
+def test_authorize_login_claims_are_merged(stub):
+    stub.login_claims = {"exp": int(time.time()) - 60, "aud": "service:acme/other",
+                         "permissions": ["x"], "org": REMOVE}
+    token = fragment_params(login_post(stub, "bob", org="globex").headers["Location"])[1]["access_token"]
+    payload = decode_unverified(token)[1]
+    assert payload["sub"] == "bob" and payload["aud"] == "service:acme/other"
+    assert payload["permissions"] == ["x"] and "org" not in payload
+    assert payload["exp"] < time.time() and stub.verify(token) is None   # expired
+    stub.login_claims = {"sub": "forced"}
+    token = fragment_params(login_post(stub, "bob").headers["Location"])[1]["access_token"]
+    assert stub.verify(token)["sub"] == "forced"
+
+
+def test_authorize_login_error_on_post(stub):
+    stub.login_page = True
+    stub.login_error = "access_denied"
+    r = login_post(stub, "bob", state="s3", redirect_uri="http://127.0.0.1/cb?next=1")
+    assert r.status_code == 302
+    assert r.headers["Location"] == "http://127.0.0.1/cb?next=1&error=access_denied&state=s3"
+
+
 # ------------------------------------------------------------ standalone
 def test_standalone_serve_and_mint(tmp_path):
     state = tmp_path / "state.json"
     script = os.path.join(HERE, "authos_stub.py")
     proc = subprocess.Popen([PYTHON, script, "--port", "0", "--print-port", "--state-file",
-                             str(state), "--permissions", "user-123=billing:read"],
+                             str(state), "--permissions", "user-123=billing:read", "--login-page"],
                             stdout=subprocess.PIPE, text=True)
     try:
         base = proc.stdout.readline().strip()
@@ -410,6 +508,8 @@ def test_standalone_serve_and_mint(tmp_path):
         assert json.loads(jwks_out) == jwks
         assert decode_unverified(mint("--aud", AUD, "--typ", "authos-mfa-preauth+jwt"))[0]["typ"] \
             == "authos-mfa-preauth+jwt"
+        r = requests.get(base + "/authorize", params={"redirect_uri": "http://127.0.0.1/cb"}, timeout=5)
+        assert r.status_code == 200 and 'id="sign-in"' in r.text
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(10) == 0
