@@ -6,9 +6,12 @@ hand, exactly as the module set them.
 """
 
 import base64
+import os
 import re
+import shutil
 import urllib.parse
 
+import pytest
 import requests
 
 AUD = "service:acme/billing"
@@ -146,3 +149,45 @@ def login_query(location):
 
 
 STATE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+# ------------------------------------------------ a real browser (selenium)
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WAIT = 20   # seconds for one navigation step
+
+
+def start_browser(profile_dir):
+    """Headless Chromium driven by chromedriver; fails (never skips) when missing."""
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.access(path, os.X_OK):
+            pytest.fail("%s is missing: apt-get install chromium chromium-driver" % path, pytrace=False)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-dev-shm-usage", "--password-store=basic",
+                "--user-data-dir=%s" % profile_dir):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(WAIT)
+    return driver
+
+
+def stop_browser(driver, profile_dir):
+    driver.quit()
+    shutil.rmtree(profile_dir, ignore_errors=True)
+
+
+def wait_for(driver, condition, what):
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(driver, WAIT).until(condition, message="waiting for %s" % what)
+
+
+def history_urls(driver):
+    """Every URL in the tab's session history (Chrome DevTools Protocol)."""
+    entries = driver.execute_cdp_cmd("Page.getNavigationHistory", {})["entries"]
+    return [e["url"] for e in entries]

@@ -14,6 +14,8 @@ Fixtures:
                   crash not declared allowed fails the test
   apache_mpm      the session's MPM ($AUTHOS_TEST_MPM: event or prefork)
   authos_module   path of the built module; fails (never skips) when it is missing
+  browser         headless Chromium under selenium (browser_flow.start_browser),
+                  quit after the test
   echo_backend    a started HTTP server answering every request with its method,
                   path and headers as JSON (a mod_proxy backend)
 
@@ -35,6 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import apache  # noqa: E402
 from authos_stub import AuthOSStub  # noqa: E402
+from browser_flow import start_browser, stop_browser  # noqa: E402
 
 
 def pytest_configure(config):
@@ -158,3 +161,11 @@ def echo_backend():
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    profile = tmp_path / "chromium-profile"
+    driver = start_browser(profile)
+    yield driver
+    stop_browser(driver, profile)
