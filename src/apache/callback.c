@@ -28,6 +28,7 @@
 #include "config.h"
 #include "keys.h"
 #include "login.h"
+#include "metrics.h"
 #include "page.h"
 
 APLOG_USE_MODULE(auth_authos);
@@ -92,6 +93,7 @@ static int login_error(request_rec *r, const char *code, const char *again)
 {
     const char *text = authos_login_error_text(code);
 
+    authos_metric_signin(AUTHOS_SIGNIN_LOGIN_ERROR);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AUTHOS_LOGNO(0082)
                   "sign-in failed at AuthOS: error=%s",
                   authos_log_item(r, code));
@@ -166,9 +168,11 @@ static int is_form(request_rec *r)
            && (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
 }
 
-static int refused(request_rec *r, const char *why, const char *title,
-                   const char *sentence, const char *again, int status)
+static int refused(request_rec *r, authos_signin_t kind, const char *why,
+                   const char *title, const char *sentence, const char *again,
+                   int status)
 {
+    authos_metric_signin(kind);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AUTHOS_LOGNO(0083)
                   "sign-in refused: %s; client=%s", why, r->useragent_ip);
     return authos_error_page(r, status, title, sentence, again);
@@ -185,6 +189,7 @@ static int finish(request_rec *r, const authos_dir_conf_t *conf,
 
     reason = authos_authn_verify(r, conf, token, &tok, &cached);
     if (reason == AUTHOS_ERR_NO_KEYSET) {
+        authos_metric_signin(AUTHOS_SIGNIN_UNAVAILABLE);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AUTHOS_LOGNO(0084)
                       "sign-in cannot finish: no usable key set for %s",
                       conf->source->value);
@@ -198,7 +203,7 @@ static int finish(request_rec *r, const authos_dir_conf_t *conf,
     }
     if (reason != AUTHOS_OK) {
         return refused(
-            r,
+            r, AUTHOS_SIGNIN_INVALID_TOKEN,
             apr_psprintf(r->pool, "token refused: %s (%s); kid=%s sub=%s",
                          authos_reason_text(reason),
                          tok.detail ? tok.detail : "-",
@@ -212,7 +217,8 @@ static int finish(request_rec *r, const authos_dir_conf_t *conf,
             wanted, HTTP_FORBIDDEN);
     }
     if (strlen(conf->cookie) + 1 + strlen(token) > AUTHOS_COOKIE_MAX) {
-        return refused(r, "token too large for a cookie",
+        return refused(r, AUTHOS_SIGNIN_INVALID_TOKEN,
+                       "token too large for a cookie",
                        "Sign-in not accepted",
                        "The token is too large to keep in a browser cookie.",
                        wanted, HTTP_FORBIDDEN);
@@ -231,6 +237,7 @@ static int finish(request_rec *r, const authos_dir_conf_t *conf,
                    authos_cookie(r->pool, conf->cookie, token, max_age));
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Location", wanted);
+    authos_metric_signin(AUTHOS_SIGNIN_COMPLETED);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AUTHOS_LOGNO(0085)
                   "sign-in completed: kid=%s sub=%s; returning to %s",
                   authos_log_item(r, tok.jwt.kid), authos_log_item(r, tok.sub),
@@ -254,7 +261,7 @@ static int post(request_rec *r, const authos_dir_conf_t *conf)
     apr_table_addn(r->err_headers_out, "Set-Cookie",
                    authos_cookie(r->pool, AUTHOS_STATE_COOKIE, "", 0));
     if (!authos_origin_ok(r, conf, origin, 0)) {
-        return refused(r,
+        return refused(r, AUTHOS_SIGNIN_REFUSED,
                        apr_psprintf(r->pool, "Origin %s is not that of %s",
                                     authos_log_item(r, origin),
                                     conf->callback_url),
@@ -264,20 +271,23 @@ static int post(request_rec *r, const authos_dir_conf_t *conf)
     }
     if (!is_form(r)
         || !authos_form_fields(r->pool, body, len, names, v, 3)) {
-        return refused(r, "not a well-formed sign-in form", "Sign-in refused",
+        return refused(r, AUTHOS_SIGNIN_REFUSED,
+                       "not a well-formed sign-in form", "Sign-in refused",
                        "The sign-in form was not readable.", "/",
                        HTTP_BAD_REQUEST);
     }
     if (ap_cookie_read(r, AUTHOS_STATE_COOKIE, &cookie, 0) != APR_SUCCESS
         || !authos_state_cookie_parse(r->pool, cookie, &state, &wanted)) {
-        return refused(r, "no sign-in state cookie (expired, or started in "
+        return refused(r, AUTHOS_SIGNIN_REFUSED,
+                       "no sign-in state cookie (expired, or started in "
                           "another browser or on another host name)",
                        "Sign-in expired",
                        "This sign-in has expired or was started elsewhere.",
                        "/", HTTP_BAD_REQUEST);
     }
     if (!authos_secure_streq(v[1], state)) {
-        return refused(r, "state does not match the state cookie",
+        return refused(r, AUTHOS_SIGNIN_REFUSED,
+                       "state does not match the state cookie",
                        "Sign-in refused",
                        "This sign-in does not belong to this browser "
                        "session.",
@@ -287,7 +297,8 @@ static int post(request_rec *r, const authos_dir_conf_t *conf)
         return login_error(r, v[2], wanted);
     }
     if (*v[0] == '\0') {
-        return refused(r, "no access_token in the fragment (MFA not "
+        return refused(r, AUTHOS_SIGNIN_REFUSED,
+                       "no access_token in the fragment (MFA not "
                           "finished, or not a sign-in answer)",
                        "Sign-in not finished",
                        "AuthOS did not return an access token.", wanted,

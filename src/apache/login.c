@@ -19,6 +19,7 @@
 #include "authos_module.h"
 #include "authn.h"
 #include "login.h"
+#include "metrics.h"
 
 APLOG_USE_MODULE(auth_authos);
 
@@ -82,6 +83,7 @@ int authos_login_redirect(request_rec *r, const authos_dir_conf_t *conf,
     apr_table_setn(r->headers_out, "Location",
                    authos_login_location(r->pool, conf->login_url,
                                          conf->callback_url, state));
+    authos_metric_signin(AUTHOS_SIGNIN_REDIRECTED);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AUTHOS_LOGNO(0081)
                   "sending the browser to sign in (%s); it asked for %s",
                   why, authos_log_item(r, wanted));

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "login.h"
 #include "logout.h"
+#include "metrics.h"
 #include "page.h"
 #include "userinfo.h"
 
@@ -44,8 +45,9 @@ static int confirm(request_rec *r)
 }
 
 /* Tell AuthOS, when the cookie holds a token this server accepts: a
- * token that does not verify is never sent anywhere. */
-static void end_session(request_rec *r, const authos_dir_conf_t *conf,
+ * token that does not verify is never sent anywhere. Returns how it
+ * went. */
+static authos_signout_t end_session(request_rec *r, const authos_dir_conf_t *conf,
                         const char *token)
 {
     authos_http_opts_t opts;
@@ -58,7 +60,7 @@ static void end_session(request_rec *r, const authos_dir_conf_t *conf,
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AUTHOS_LOGNO(0087)
                       "signed out locally; the session cookie held no "
                       "token this server accepts, so AuthOS was not told");
-        return;
+        return AUTHOS_SIGNOUT_LOCAL;
     }
     authos_userinfo_ended(conf, token);
     if (conf->source->kind != AUTHOS_SOURCE_BASE_URL) {
@@ -66,7 +68,7 @@ static void end_session(request_rec *r, const authos_dir_conf_t *conf,
                       "signed out sub=%s locally; AuthOS is not told "
                       "without AuthOSBaseURL",
                       authos_log_item(r, tok.sub));
-        return;
+        return AUTHOS_SIGNOUT_LOCAL;
     }
     authos_conf_http(conf, &opts);
     if (!authos_userinfo_logout(r->pool, conf->source->value, token, &opts,
@@ -76,16 +78,18 @@ static void end_session(request_rec *r, const authos_dir_conf_t *conf,
                       "failed: %s",
                       authos_log_item(r, tok.sub), conf->source->value,
                       error);
-        return;
+        return AUTHOS_SIGNOUT_FAILED;
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AUTHOS_LOGNO(0090)
                   "signed out sub=%s at AuthOS", authos_log_item(r, tok.sub));
+    return AUTHOS_SIGNOUT_AUTHOS;
 }
 
 static int sign_out(request_rec *r, const authos_dir_conf_t *conf)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
     const char *token = NULL;
+    authos_signout_t result = AUTHOS_SIGNOUT_LOCAL;
     int rc;
 
     rc = ap_discard_request_body(r);
@@ -93,6 +97,7 @@ static int sign_out(request_rec *r, const authos_dir_conf_t *conf)
         return rc;
     }
     if (!authos_origin_ok(r, conf, origin, 1)) {
+        authos_metric_signout(AUTHOS_SIGNOUT_REFUSED);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AUTHOS_LOGNO(0091)
                       "sign-out refused: Origin %s is not this site's; "
                       "client=%s",
@@ -104,8 +109,9 @@ static int sign_out(request_rec *r, const authos_dir_conf_t *conf)
     }
     if (ap_cookie_read(r, conf->cookie, &token, 0) == APR_SUCCESS
         && token != NULL && *token != '\0') {
-        end_session(r, conf, token);
+        result = end_session(r, conf, token);
     }
+    authos_metric_signout(result);
     authos_session_clear(r, conf);
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Location",

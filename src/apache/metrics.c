@@ -40,6 +40,11 @@ static const char *const requirement_names[AUTHOS_REQ_COUNT] = {
     "authos-service", "authos-claim"};
 static const char *const ui_call_names[AUTHOS_UI_CALL_COUNT] = {
     "ok", "revoked", "failed"};
+static const char *const signin_names[AUTHOS_SIGNIN_COUNT] = {
+    "redirected", "completed", "refused", "login_error", "invalid_token",
+    "unavailable"};
+static const char *const signout_names[AUTHOS_SIGNOUT_COUNT] = {
+    "authos", "local", "failed", "refused"};
 
 int authos_metrics_pre_config(apr_pool_t *pconf)
 {
@@ -122,6 +127,24 @@ void authos_metric_token_cache(int hit)
 
     if (m != NULL) {
         bump(hit ? &m->c.token_cache_hits : &m->c.token_cache_misses, 1);
+    }
+}
+
+void authos_metric_signin(authos_signin_t result)
+{
+    counters_t *m = counters();
+
+    if (m != NULL && result < AUTHOS_SIGNIN_COUNT) {
+        bump(&m->c.signins[result], 1);
+    }
+}
+
+void authos_metric_signout(authos_signout_t result)
+{
+    counters_t *m = counters();
+
+    if (m != NULL && result < AUTHOS_SIGNOUT_COUNT) {
+        bump(&m->c.signouts[result], 1);
     }
 }
 
@@ -319,6 +342,23 @@ static void counter_metrics(request_rec *r, const counters_t *m)
            "Tokens not in the verified-token cache (fully verified).");
     ap_rprintf(r, "authos_token_cache_misses_total %" APR_UINT64_T_FMT "\n",
                load(&m->c.token_cache_misses));
+    family(r, "authos_browser_signins_total", "counter",
+           "Browser sign-ins by result: redirected to AuthOS, completed at "
+           "the callback, refused (Origin, form, state), login_error, "
+           "invalid_token, unavailable.");
+    for (i = 0; i < AUTHOS_SIGNIN_COUNT; i++) {
+        ap_rprintf(r, "authos_browser_signins_total{result=\"%s\"} %"
+                   APR_UINT64_T_FMT "\n", signin_names[i],
+                   load(&m->c.signins[i]));
+    }
+    family(r, "authos_browser_signouts_total", "counter",
+           "Browser sign-outs by result: authos (AuthOS told), local, "
+           "failed (AuthOS's logout failed), refused (foreign Origin).");
+    for (i = 0; i < AUTHOS_SIGNOUT_COUNT; i++) {
+        ap_rprintf(r, "authos_browser_signouts_total{result=\"%s\"} %"
+                   APR_UINT64_T_FMT "\n", signout_names[i],
+                   load(&m->c.signouts[i]));
+    }
     family(r, "authos_verification_duration_seconds", "histogram",
            "Time to verify one token, verified-token cache hits included.");
     for (b = 0; b < NBUCKETS; b++) {

@@ -39,6 +39,26 @@ typedef enum {
     AUTHOS_UI_CALL_COUNT
 } authos_ui_call_t;
 
+/* Browser sign-ins (SPEC section 11), for authos_browser_signins_total. */
+typedef enum {
+    AUTHOS_SIGNIN_REDIRECTED = 0, /* a page load sent to AuthOS's sign-in */
+    AUTHOS_SIGNIN_COMPLETED,      /* callback verified the token: cookie set */
+    AUTHOS_SIGNIN_REFUSED,        /* bad Origin, form, or state */
+    AUTHOS_SIGNIN_LOGIN_ERROR,    /* AuthOS answered with an error */
+    AUTHOS_SIGNIN_INVALID_TOKEN,  /* the returned token was refused */
+    AUTHOS_SIGNIN_UNAVAILABLE,    /* no usable key set: 503 */
+    AUTHOS_SIGNIN_COUNT
+} authos_signin_t;
+
+/* Sign-outs, for authos_browser_signouts_total. */
+typedef enum {
+    AUTHOS_SIGNOUT_AUTHOS = 0, /* cookie cleared and AuthOS told */
+    AUTHOS_SIGNOUT_LOCAL,      /* cookie cleared; no token to tell AuthOS */
+    AUTHOS_SIGNOUT_FAILED,     /* cookie cleared; AuthOS's logout failed */
+    AUTHOS_SIGNOUT_REFUSED,    /* foreign Origin: nothing done */
+    AUTHOS_SIGNOUT_COUNT
+} authos_signout_t;
+
 int authos_metrics_pre_config(apr_pool_t *pconf);
 int authos_metrics_post_config(apr_pool_t *pconf, server_rec *s);
 
@@ -51,6 +71,8 @@ void authos_metric_authz_denied(authos_requirement_t which);
 void authos_metric_userinfo_call(authos_ui_call_t result);
 void authos_metric_userinfo_cache_hit(void);
 void authos_metric_token_cache(int hit);
+void authos_metric_signin(authos_signin_t result);
+void authos_metric_signout(authos_signout_t result);
 
 /* The label value of an authentication outcome. */
 const char *authos_outcome_name(int outcome);
@@ -64,6 +86,8 @@ typedef struct {
     apr_uint64_t userinfo_cache_hits;
     apr_uint64_t token_cache_hits;
     apr_uint64_t token_cache_misses;
+    apr_uint64_t signins[AUTHOS_SIGNIN_COUNT];
+    apr_uint64_t signouts[AUTHOS_SIGNOUT_COUNT];
 } authos_metrics_snapshot_t;
 
 int authos_metrics_snapshot(authos_metrics_snapshot_t *out);

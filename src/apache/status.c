@@ -128,6 +128,14 @@ static json_t *counters_json(void)
                         json_integer((json_int_t)m.userinfo_calls[AUTHOS_UI_CALL_FAILED]));
     json_object_set_new(o, "userinfo_cache_hits",
                         json_integer((json_int_t)m.userinfo_cache_hits));
+    json_object_set_new(
+        o, "browser_signins_completed",
+        json_integer((json_int_t)m.signins[AUTHOS_SIGNIN_COMPLETED]));
+    json_object_set_new(
+        o, "browser_signouts",
+        json_integer((json_int_t)(m.signouts[AUTHOS_SIGNOUT_AUTHOS]
+                                  + m.signouts[AUTHOS_SIGNOUT_LOCAL]
+                                  + m.signouts[AUTHOS_SIGNOUT_FAILED])));
     return o;
 }
 

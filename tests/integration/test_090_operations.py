@@ -239,6 +239,7 @@ def test_metrics_format_and_methods(apache_factory, stub):
                    "authos_key_set_last_success_timestamp_seconds",
                    "authos_userinfo_requests_total", "authos_userinfo_cache_hits_total",
                    "authos_token_cache_hits_total", "authos_token_cache_misses_total",
+                   "authos_browser_signins_total", "authos_browser_signouts_total",
                    "authos_verification_duration_seconds"):
         assert family in types, family
     assert types["authos_verification_duration_seconds"] == "histogram"

@@ -10,6 +10,8 @@ import urllib.parse
 
 import pytest
 
+import apache
+
 from browser_flow import (AUD, CALLBACK_PATH, HTML, LOGOUT_PATH, SESSION_COOKIE, STATE_COOKIE,
                           STATE_RE, authorize, browser_conf, login_query, post_callback, set_cookies,
                           sign_in, start_login, state_cookie_value, state_parts, with_cookie)
@@ -508,3 +510,53 @@ def test_misconfigured_handlers_are_500_with_a_log_line(apache_factory, stub):
     log = server.error_log()
     assert "AUTHOS0086: SetHandler authos-callback misconfigured" in log
     assert "AUTHOS0092: SetHandler authos-logout misconfigured" in log
+
+
+def test_browser_intranet_example_works(apache_factory, stub):
+    """conf-examples/browser-intranet.conf, pointed at the stub issuer and this
+    server, runs the whole flow."""
+    text = (apache.REPO_ROOT / "conf-examples" / "browser-intranet.conf").read_text()
+    text = (text.replace("https://sso.example.com", stub.base_url)
+            .replace("https://intranet.example.com", "http://127.0.0.1:@PORT@")
+            .replace("/var/www/intranet", "@ROOT@/htdocs/intranet")
+            .replace("AuthOSSessionCheck On", "AuthOSSessionCheck On\nAuthOSAllowHTTP On")
+            .replace("service:acme/intranet", AUD))
+    server = apache_factory(text, start=False)
+    server.write_file("htdocs/intranet/index.html", "intranet home\n")
+    server.write_file("htdocs/intranet/signed-out.html", "signed out\n")
+    server.start()
+    stub.set_permissions(stub.login_sub, [])
+    _, _, cookie = sign_in(server, stub, "/index.html")
+    assert with_cookie(server, "/index.html", cookie).text == "intranet home\n"
+    r = with_cookie(server, LOGOUT_PATH, cookie, method="POST", headers={"Origin": server.base_url})
+    assert r.status_code == 303 and r.headers["Location"] == "/signed-out.html"
+    assert server.get("/signed-out.html").text == "signed out\n"
+    assert server.get("/index.html", headers={"Accept": HTML}).status_code == 302
+
+
+def signin_metrics(server):
+    text = server.get("/ops/metrics").text
+    return {(m.group(1), m.group(2)): int(m.group(3)) for m in
+            re.finditer(r'^authos_browser_(signins|signouts)_total\{result="(\w+)"\} (\d+)$', text, re.M)}
+
+
+def test_sign_ins_and_outs_are_counted(apache_factory, stub):
+    server = start(apache_factory, stub, '<Location /ops/metrics>\n    SetHandler authos-metrics\n'
+                   '</Location>\n')
+    before = signin_metrics(server)
+    assert before[("signins", "completed")] == 0
+    _, _, cookie = sign_in(server, stub)                                   # redirected, completed
+    _, state, value = start_login(server)                                  # redirected
+    post_callback(server, {"access_token": stub.mint(), "state": "x" + state[1:]}, value)   # refused
+    post_callback(server, {"access_token": stub.mint(exp_in=-3600), "state": state}, value)  # invalid
+    server.get(CALLBACK_PATH + "?error=access_denied")                     # login_error
+    with_cookie(server, LOGOUT_PATH, cookie, method="POST", headers={"Origin": "http://evil.example"})
+    with_cookie(server, LOGOUT_PATH, cookie, method="POST", headers={"Origin": server.base_url})
+    server.request("POST", LOGOUT_PATH, headers={"Origin": server.base_url})   # no cookie: local
+    after = signin_metrics(server)
+    delta = {k: after[k] - before[k] for k in after}
+    assert delta == {("signins", "redirected"): 2, ("signins", "completed"): 1,
+                     ("signins", "refused"): 1, ("signins", "login_error"): 1,
+                     ("signins", "invalid_token"): 1, ("signins", "unavailable"): 0,
+                     ("signouts", "authos"): 1, ("signouts", "local"): 1,
+                     ("signouts", "failed"): 0, ("signouts", "refused"): 1}
