@@ -312,7 +312,7 @@ int authos_callback_handler(request_rec *r)
     const authos_dir_conf_t *conf;
     const char *gap;
 
-    if (r->handler == NULL || strcmp(r->handler, AUTHOS_CALLBACK_HANDLER)) {
+    if (r->handler == NULL || strcmp(r->handler, AUTHOS_CALLBACK_HANDLER) != 0) {
         return DECLINED;
     }
     conf = authos_dir_conf(r);

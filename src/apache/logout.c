@@ -123,7 +123,7 @@ int authos_logout_handler(request_rec *r)
 {
     const authos_dir_conf_t *conf;
 
-    if (r->handler == NULL || strcmp(r->handler, AUTHOS_LOGOUT_HANDLER)) {
+    if (r->handler == NULL || strcmp(r->handler, AUTHOS_LOGOUT_HANDLER) != 0) {
         return DECLINED;
     }
     conf = authos_dir_conf(r);

@@ -133,9 +133,9 @@ static json_t *counters_json(void)
         json_integer((json_int_t)m.signins[AUTHOS_SIGNIN_COMPLETED]));
     json_object_set_new(
         o, "browser_signouts",
-        json_integer((json_int_t)(m.signouts[AUTHOS_SIGNOUT_AUTHOS]
-                                  + m.signouts[AUTHOS_SIGNOUT_LOCAL]
-                                  + m.signouts[AUTHOS_SIGNOUT_FAILED])));
+        json_integer((json_int_t)m.signouts[AUTHOS_SIGNOUT_AUTHOS]
+                     + (json_int_t)m.signouts[AUTHOS_SIGNOUT_LOCAL]
+                     + (json_int_t)m.signouts[AUTHOS_SIGNOUT_FAILED]));
     return o;
 }
 
