@@ -8,7 +8,9 @@ fuzz/keys/jwks.json   two fresh RSA-2048 public keys (kids FUZZ_KID_1/2);
                       the key set and the signed seeds are regenerated together
 fuzz/corpus/<target>/ small, named seeds: valid AuthOS tokens, one per refusal
                       case of SPEC section 5, RFC 7517 and AuthOS key sets,
-                      /api/user answers, metadata exchanges, Cache-Control lines
+                      /api/user answers, metadata exchanges, Cache-Control lines,
+                      sign-in forms, state cookies, Accept headers, return
+                      paths and URLs (browser)
 
 The constants below must match fuzz/fuzz_common.h (issuer, audiences, now).
 Valid tokens are made with PyJWT (an independent encoder); hostile ones are
@@ -314,6 +316,52 @@ def main():
                        ("no-store", "Cache-Control: no-store\r\n"),
                        ("other", "Content-Type: application/json\r\n")]:
         write("http", name, text)
+
+    # browser: each input goes to every parser of the sign-in flow (the
+    # callback form, the state cookie, Accept, the return path, URLs and
+    # Origin headers). Fixed bytes, so the seeds do not change between runs.
+    state = b64(bytes(range(32)))
+    fake_token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1LTQyIn0.c2lnbmF0dXJl"
+    for name, text in [
+            ("form-callback", "access_token=%s&state=%s&error=" % (fake_token,
+                                                                  state)),
+            ("form-error", "access_token=&state=%s&error=access_denied" % state),
+            ("form-escapes", "st%61te=a+b%2B%7e&error=x%26y%3Dz&x=1&x=2"),
+            ("form-duplicate", "state=a&st%61te=b"),
+            ("form-bad-escape", "state=%4&x=%zz&y=%00"),
+            ("form-nul", "state=a\0b"),
+            ("form-empty-pairs", "&&state&&=x&error"),
+            ("cookie-valid", state + "." + b64("/app/page?x=1")),
+            ("cookie-forged-return", state + "." + b64("//evil.example/")),
+            ("cookie-short-state", b64(bytes(31)) + "." + b64("/")),
+            ("cookie-trailing-bits", "A" * 42 + "B." + b64("/")),
+            ("cookie-nul-return", state + "." + b64(b"/a\0b")),
+            ("cookie-empty-return", state + "."),
+            ("cookie-long-return", state + "." + b64("/" + "r" * 2047)),
+            ("accept-firefox", "text/html,application/xhtml+xml,"
+             "application/xml;q=0.9,*/*;q=0.8"),
+            ("accept-q-zero", "text/html;q=0.000, */*"),
+            ("accept-params", "text/html ; level=1 ;Q=0.5"),
+            ("accept-wildcards", "text/*, */*;q=0.1"),
+            ("accept-htmlx", "TEXT/HTMLX"),
+            ("accept-api", "application/json"),
+            ("return-query", "/a/b?c=d&e=//f#frag"),
+            ("return-scheme-relative", "//evil.example/x"),
+            ("return-backslash", "/\\evil.example"),
+            ("return-controls", "/a\tb\x7f\x80"),
+            ("return-max", "/" + "p" * 2047),
+            ("return-max-plus-one", "/" + "p" * 2048),
+            ("url-https", "https://App.Example.com:443/cb?x=1#y"),
+            ("url-port", "http://example.com:08080/"),
+            ("url-ipv6", "https://[::1]:8443/cb"),
+            ("url-localhost", "http://LOCALHOST:8080/cb"),
+            ("url-loopback-lookalike", "http://127.0.0.10/"),
+            ("url-credentials", "https://user:pw@evil.example/"),
+            ("url-bad-port", "http://example.com:65536/"),
+            ("url-scheme", "javascript://example.com/%0aalert(1)"),
+            ("origin-null", "null"),
+            ("html", "<a href=\"x\">O'Neil & co</a>")]:
+        write("browser", name, text)
     print("wrote fuzz/keys/jwks.json and %d seeds" % sum(
         len(files) for _, _, files in os.walk(os.path.join(FUZZ, "corpus"))))
     return 0

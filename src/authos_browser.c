@@ -177,7 +177,13 @@ const char *authos_url_origin(apr_pool_t *p, const char *url)
     }
     host = apr_pstrmemdup(p, auth, (apr_size_t)(host_end - auth));
     for (h = host; *h; h++) {
-        if (!apr_isalnum(*h) && !strchr("-._~[]:", *h)) {
+        /* A name or IPv4 address; inside brackets an IPv6 address. */
+        int ok = host[0] == '['
+                     ? (apr_isxdigit(*h) || *h == ':' || *h == '.'
+                        || (h == host) || (h[1] == '\0' && *h == ']'))
+                     : (apr_isalnum(*h) || *h == '-' || *h == '.'
+                        || *h == '_' || *h == '~');
+        if (!ok) {
             return NULL;
         }
         *h = (char)apr_tolower(*h);
@@ -396,7 +402,10 @@ int authos_form_fields(apr_pool_t *p, const char *body, apr_size_t len,
                 }
             }
         }
-        c = pair_end + 1;
+        if (amp == NULL) {
+            break;
+        }
+        c = amp + 1;
     }
     for (i = 0; i < n; i++) {
         if (values[i] == NULL) {

@@ -25,11 +25,15 @@ static void assert_accepts(const char *const *headers, size_t n, int want)
 
     for (i = 0; i < n; i++) {
         if (authos_accepts_html(headers[i]) != want) {
-            fail_msg("authos_accepts_html(\"%s\") is not %d", headers[i],
-                     want);
+            fail_msg("authos_accepts_html(\"%s\") is not %d", headers[i], want);
         }
     }
 }
+
+/* Chrome's Accept header when it navigates to a page. */
+static const char chrome_accept[] =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+    "image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7";
 
 static void accepts_html_explicit_text_html(void **state)
 {
@@ -39,9 +43,7 @@ static void accepts_html_explicit_text_html(void **state)
         "Text/Html",
         /* Firefox's and Chrome's navigation headers. */
         "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-        "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
-        "image/webp,image/apng,*/*;q=0.8,"
-        "application/signed-exchange;v=b3;q=0.7",
+        chrome_accept,
         "application/json, text/html",
         "application/json,text/html;q=0.1",
         "*/*, text/html",
@@ -166,9 +168,8 @@ static void accepts_html_long_header(void **state)
                      1);
     assert_int_equal(
         authos_accepts_html(apr_pstrcat(p, h, "text/html;q=0", NULL)), 0);
-    assert_int_equal(authos_accepts_html(apr_pstrcat(p, "text/html, ", h,
-                                                     NULL)),
-                     1);
+    assert_int_equal(
+        authos_accepts_html(apr_pstrcat(p, "text/html, ", h, NULL)), 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -250,10 +251,9 @@ static void safe_return_refuses_bad_bytes(void **state)
 {
     apr_pool_t *p = *state;
     static const char *const refused[] = {
-        "/a b",      "/a\tb", "/a\nb",      "/a\rb",       "/a\x01",
-        "/\x1f",     "/a\x7f", "/a\x80",    "/\xc3\xa9",   "/a\xff",
-        "/a\\b",     "/a/\\b", "/a?x=\\",   "/a?x= ",      "/ ",
-        "/\t/evil",  "/\r\n/evil",
+        "/a b",    "/a\tb",  "/a\nb",     "/a\rb",    "/a\x01",     "/\x1f",
+        "/a\x7f",  "/a\x80", "/\xc3\xa9", "/a\xff",   "/a\\b",      "/a/\\b",
+        "/a?x=\\", "/a?x= ", "/ ",        "/\t/evil", "/\r\n/evil",
     };
     char one[4];
     unsigned v;
@@ -320,6 +320,7 @@ static void safe_return_is_a_copy(void **state)
     const char *got = authos_safe_return(p, path);
 
     path[1] = 'X';
+    assert_string_equal(path, "/Xbc");
     assert_string_equal(got, "/abc");
 }
 
@@ -445,6 +446,12 @@ static void url_origin_ipv6(void **state)
         {"http://[::1]:0", NULL},
         {"http://[::1]]", NULL},
         {"http://[fe80::1%25eth0]", NULL},
+        /* Only an IPv6 address inside brackets, brackets only around one. */
+        {"http://[evil.example]", NULL},
+        {"http://[::1]evil", NULL},
+        {"http://a]b", NULL},
+        {"http://a[b", NULL},
+        {"http://[::ffff:127.0.0.1]", "http://[::ffff:127.0.0.1]"},
     };
 
     assert_origins(*state, cases, UNIT_NELTS(cases));
@@ -468,14 +475,9 @@ static void url_origin_refuses_credentials(void **state)
 static void url_origin_refuses_empty_host(void **state)
 {
     static const origin_case_t cases[] = {
-        {"https://", NULL},
-        {"https:///", NULL},
-        {"https:///path", NULL},
-        {"https://?q", NULL},
-        {"https://#f", NULL},
-        {"https://:443", NULL},
-        {"https://:443/", NULL},
-        {"http://:80", NULL},
+        {"https://", NULL},      {"https:///", NULL},  {"https:///path", NULL},
+        {"https://?q", NULL},    {"https://#f", NULL}, {"https://:443", NULL},
+        {"https://:443/", NULL}, {"http://:80", NULL},
     };
 
     assert_origins(*state, cases, UNIT_NELTS(cases));
@@ -648,13 +650,11 @@ static void login_location_appends_query(void **state)
     assert_string_equal(
         authos_login_location(p, "https://sso.example/login?client=x", CB,
                               "abc"),
-        "https://sso.example/login?client=x&redirect_uri=" CB_ENC
-        "&state=abc");
-    assert_string_equal(
-        authos_login_location(p, "https://sso.example/login?a=1&b=2", CB,
-                              "abc"),
-        "https://sso.example/login?a=1&b=2&redirect_uri=" CB_ENC
-        "&state=abc");
+        "https://sso.example/login?client=x&redirect_uri=" CB_ENC "&state=abc");
+    assert_string_equal(authos_login_location(
+                            p, "https://sso.example/login?a=1&b=2", CB, "abc"),
+                        "https://sso.example/login?a=1&b=2&redirect_uri=" CB_ENC
+                        "&state=abc");
 }
 
 static void login_location_trailing_separator(void **state)
@@ -677,13 +677,11 @@ static void login_location_drops_fragment(void **state)
         authos_login_location(p, "https://sso.example/login#top", CB, "abc"),
         "https://sso.example/login?redirect_uri=" CB_ENC "&state=abc");
     assert_string_equal(
-        authos_login_location(p, "https://sso.example/login?a=1#x", CB,
-                              "abc"),
+        authos_login_location(p, "https://sso.example/login?a=1#x", CB, "abc"),
         "https://sso.example/login?a=1&redirect_uri=" CB_ENC "&state=abc");
     /* A '?' in the fragment is not a query. */
     assert_string_equal(
-        authos_login_location(p, "https://sso.example/login#?a=1", CB,
-                              "abc"),
+        authos_login_location(p, "https://sso.example/login#?a=1", CB, "abc"),
         "https://sso.example/login?redirect_uri=" CB_ENC "&state=abc");
     assert_string_equal(
         authos_login_location(p, "https://sso.example/login?#", CB, "abc"),
@@ -702,13 +700,12 @@ static void login_location_percent_encodes(void **state)
         "https://sso.example/login?redirect_uri="
         "https%3A%2F%2Fapp.example%3A8443%2Fcb%3Fx%3D1%26y%3Da%20b%23f"
         "&state=a-b_c.d~e");
-    assert_string_equal(
-        authos_login_location(p, "https://sso.example/login",
-                              "https://app.example/\xc3\xa9+%",
-                              "+/=&?#\x01\x7f\xff"),
-        "https://sso.example/login?redirect_uri="
-        "https%3A%2F%2Fapp.example%2F%C3%A9%2B%25"
-        "&state=%2B%2F%3D%26%3F%23%01%7F%FF");
+    assert_string_equal(authos_login_location(p, "https://sso.example/login",
+                                              "https://app.example/\xc3\xa9+%",
+                                              "+/=&?#\x01\x7f\xff"),
+                        "https://sso.example/login?redirect_uri="
+                        "https%3A%2F%2Fapp.example%2F%C3%A9%2B%25"
+                        "&state=%2B%2F%3D%26%3F%23%01%7F%FF");
     assert_string_equal(authos_login_location(p, "https://s/l", "", ""),
                         "https://s/l?redirect_uri=&state=");
 }
@@ -722,9 +719,9 @@ static void login_location_with_a_real_state(void **state)
     assert_non_null(s);
     assert_string_equal(
         authos_login_location(p, "https://sso.example/login", CB, s),
-        apr_pstrcat(p, "https://sso.example/login?redirect_uri=" CB_ENC
-                       "&state=",
-                    s, NULL));
+        apr_pstrcat(
+            p, "https://sso.example/login?redirect_uri=" CB_ENC "&state=", s,
+            NULL));
 }
 
 /* ------------------------------------------------------------------ */
@@ -760,9 +757,9 @@ static void state_cookie_value_format(void **state)
     apr_pool_t *p = *state;
     const char *s = test_state(p, AUTHOS_STATE_BYTES);
 
-    assert_string_equal(authos_state_cookie_value(p, s, "/a?b"),
-                        apr_pstrcat(p, s, ".", unit_b64url_str(p, "/a?b"),
-                                    NULL));
+    assert_string_equal(
+        authos_state_cookie_value(p, s, "/a?b"),
+        apr_pstrcat(p, s, ".", unit_b64url_str(p, "/a?b"), NULL));
     assert_string_equal(authos_state_cookie_value(p, "S", "/"), "S.Lw");
     assert_string_equal(authos_state_cookie_value(p, "S", "/a?b"), "S.L2E_Yg");
 }
@@ -815,8 +812,8 @@ static void state_cookie_return_goes_through_safe_return(void **state)
     size_t i;
 
     for (i = 0; i < UNIT_NELTS(cases); i++) {
-        const char *value = apr_pstrcat(
-            p, s, ".", unit_b64url_str(p, cases[i].stored), NULL);
+        const char *value =
+            apr_pstrcat(p, s, ".", unit_b64url_str(p, cases[i].stored), NULL);
         const char *st = NULL, *ret = NULL;
 
         /* A forged return path is not an error: it is made harmless. */
@@ -848,12 +845,10 @@ static void state_cookie_refuses_malformed(void **state)
     assert_cookie_refused(p, apr_pstrcat(p, s, ret, NULL));
     /* A state that is not 32 bytes of base64url. */
     assert_cookie_refused(p, apr_pstrcat(p, ".", ret, NULL));
-    assert_cookie_refused(p, apr_pstrcat(p, test_state(p, 31), ".", ret,
-                                         NULL));
-    assert_cookie_refused(p, apr_pstrcat(p, test_state(p, 33), ".", ret,
-                                         NULL));
-    assert_cookie_refused(p, apr_pstrcat(p, test_state(p, 31), "=.", ret,
-                                         NULL));
+    assert_cookie_refused(p, apr_pstrcat(p, test_state(p, 31), ".", ret, NULL));
+    assert_cookie_refused(p, apr_pstrcat(p, test_state(p, 33), ".", ret, NULL));
+    assert_cookie_refused(p,
+                          apr_pstrcat(p, test_state(p, 31), "=.", ret, NULL));
     assert_cookie_refused(p, apr_pstrcat(p, s, "=.", ret, NULL));
     assert_cookie_refused(p, apr_pstrcat(p, " ", s, ".", ret, NULL));
     assert_cookie_refused(
@@ -882,8 +877,8 @@ static void state_cookie_refuses_malformed(void **state)
     assert_cookie_refused(p, apr_pstrcat(p, s, ".", ret, ".", ret, NULL));
     assert_cookie_refused(p, apr_pstrcat(p, s, ".", ret, ".", NULL));
     assert_cookie_refused(
-        p, apr_pstrcat(p, s, ".",
-                       unit_b64url(p, nul_path, sizeof(nul_path)), NULL));
+        p, apr_pstrcat(p, s, ".", unit_b64url(p, nul_path, sizeof(nul_path)),
+                       NULL));
     assert_cookie_refused(p, apr_pstrcat(p, s, ".AA", NULL));
     /* The parts swapped. */
     assert_cookie_refused(p, apr_pstrcat(p, ret, ".", s, NULL));
@@ -999,8 +994,7 @@ static void form_fields_missing_names_are_empty(void **state)
     assert_string_equal(v[1], "");
     assert_string_equal(v[2], "");
     /* No names wanted: only the syntax is checked. */
-    assert_int_equal(authos_form_fields(p, "a=1&a=2", 7, form_names, v, 0),
-                     1);
+    assert_int_equal(authos_form_fields(p, "a=1&a=2", 7, form_names, v, 0), 1);
     assert_int_equal(authos_form_fields(p, "a=%", 3, form_names, v, 0), 0);
 }
 
@@ -1029,11 +1023,10 @@ static void form_fields_bad_escapes(void **state)
 {
     apr_pool_t *p = *state;
     static const char *const bad[] = {
-        "state=%",     "state=%4",   "state=%zz",  "state=%4g",
-        "state=%g4",   "state=%00",  "state=a%",   "state=a%4",
-        "state=%%41",  "state=% 41", "state=%+41", "state=%-1",
-        "%=1&state=S", "%4=1",       "x%zz=1",     "x=%00",
-        "x=%&state=S", "%00=1",      "state%=S",   "state=S&x=%",
+        "state=%",    "state=%4",    "state=%zz",   "state=%4g",  "state=%g4",
+        "state=%00",  "state=a%",    "state=a%4",   "state=%%41", "state=% 41",
+        "state=%+41", "state=%-1",   "%=1&state=S", "%4=1",       "x%zz=1",
+        "x=%00",      "x=%&state=S", "%00=1",       "state%=S",   "state=S&x=%",
     };
     size_t i;
 
@@ -1064,15 +1057,14 @@ static void form_fields_refuses_nul(void **state)
     assert_int_equal(authos_form_fields(p, value_nul, sizeof(value_nul) - 1,
                                         form_names, v, 3),
                      0);
-    assert_int_equal(authos_form_fields(p, name_nul, sizeof(name_nul) - 1,
-                                        form_names, v, 3),
-                     0);
+    assert_int_equal(
+        authos_form_fields(p, name_nul, sizeof(name_nul) - 1, form_names, v, 3),
+        0);
     assert_int_equal(authos_form_fields(p, other_nul, sizeof(other_nul) - 1,
                                         form_names, v, 3),
                      0);
     /* Up to the NUL, it is fine. */
-    assert_int_equal(authos_form_fields(p, value_nul, 7, form_names, v, 3),
-                     1);
+    assert_int_equal(authos_form_fields(p, value_nul, 7, form_names, v, 3), 1);
     assert_string_equal(v[1], "a");
 }
 
@@ -1098,8 +1090,8 @@ static void form_fields_reads_only_len_bytes(void **state)
     apr_pool_t *p = *state;
     const char *v[3];
     /* Not NUL-terminated where it ends. */
-    char body[] = {'s', 't', 'a', 't', 'e', '=', 'a', 'b', 'c', '&',
-                   'e', 'r', 'r', 'o', 'r', '=', 'x'};
+    char body[] = {'s', 't', 'a', 't', 'e', '=', 'a', 'b', 'c',
+                   '&', 'e', 'r', 'r', 'o', 'r', '=', 'x'};
 
     assert_int_equal(authos_form_fields(p, body, 9, form_names, v, 3), 1);
     assert_string_equal(v[1], "abc");
@@ -1121,10 +1113,9 @@ static void form_fields_as_the_callback_page_sends_it(void **state)
     const char *tok = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln-_";
     const char *st = authos_state_new(p);
 
-    assert_form(p,
-                apr_pstrcat(p, "access_token=", tok, "&state=", st,
-                            "&error=", NULL),
-                tok, st, "");
+    assert_form(
+        p, apr_pstrcat(p, "access_token=", tok, "&state=", st, "&error=", NULL),
+        tok, st, "");
     assert_form(p, "access_token=&state=S&error=access_denied", "", "S",
                 "access_denied");
 }
@@ -1140,10 +1131,10 @@ static void cookie_format(void **state)
     assert_string_equal(authos_cookie(p, "authos_session", "abc.def", 3600),
                         "authos_session=abc.def; Path=/; Max-Age=3600; "
                         "HttpOnly; Secure; SameSite=Lax");
-    assert_string_equal(authos_cookie(p, AUTHOS_STATE_COOKIE, "s.r",
-                                      AUTHOS_STATE_COOKIE_AGE),
-                        "__Host-authos-login=s.r; Path=/; Max-Age=600; "
-                        "HttpOnly; Secure; SameSite=Lax");
+    assert_string_equal(
+        authos_cookie(p, AUTHOS_STATE_COOKIE, "s.r", AUTHOS_STATE_COOKIE_AGE),
+        "__Host-authos-login=s.r; Path=/; Max-Age=600; "
+        "HttpOnly; Secure; SameSite=Lax");
     assert_string_equal(authos_cookie(p, "c", "v", 1),
                         "c=v; Path=/; Max-Age=1; HttpOnly; Secure; "
                         "SameSite=Lax");
