@@ -22,7 +22,6 @@ import hashlib
 import hmac
 import json
 import os
-import shutil
 import sys
 
 import jwt
@@ -199,8 +198,19 @@ def token_seeds(k1, k2, other):
     ]
 
 
+def clear_generated():
+    """Remove the generated seeds; regression-* files (inputs a fuzz run found,
+    kept by hand) stay."""
+    corpus = os.path.join(FUZZ, "corpus")
+    for target in (os.listdir(corpus) if os.path.isdir(corpus) else []):
+        folder = os.path.join(corpus, target)
+        for name in os.listdir(folder):
+            if not name.startswith("regression-"):
+                os.remove(os.path.join(folder, name))
+
+
 def main():
-    shutil.rmtree(os.path.join(FUZZ, "corpus"), ignore_errors=True)
+    clear_generated()
     k1, k2, other = (rsa.generate_private_key(65537, 2048) for _ in range(3))
     keyset = {"keys": [jwk(k1.public_key(), KID1), jwk(k2.public_key(), KID2)]}
     os.makedirs(os.path.join(FUZZ, "keys"), exist_ok=True)
