@@ -63,6 +63,7 @@ CRASH_LINE = re.compile(r"exit signal|AH00060|AH00059|AH00061")
 ACCESS_DENIED_LINES = (r"AH01630: client denied by server configuration",
                        r"AH01631: user .*: authorization failure")
 READY_LINE = "configured -- resuming normal operations"   # AH00489 (event), AH00163 (prefork)
+READY_WAIT = 5.0   # seconds start() waits for READY_LINE once the port accepts
 
 CGI_ENV_SCRIPT = """#!/usr/bin/python3
 import json, os, sys
@@ -336,12 +337,21 @@ Include "{include}"
                                      stdout=self._stdout, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         _running[self.proc.pid] = self
+        ready_before = self.error_log().count(READY_LINE)
         deadline = time.time() + self.start_timeout
+        accepted_at = None
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 self._reap()
                 return False
-            if self.pid == self.proc.pid and self._accepts():
+            if accepted_at is None and self.pid == self.proc.pid and self._accepts():
+                accepted_at = time.time()
+            # The port accepts before the MPM has installed its signal handlers;
+            # a graceful() sent in between would kill apache2. So wait for the
+            # MPM's ready line too (at most READY_WAIT seconds once it accepts,
+            # for configurations that do not log it).
+            if accepted_at is not None and (self.error_log().count(READY_LINE) > ready_before
+                                            or time.time() - accepted_at > READY_WAIT):
                 return True
             time.sleep(0.05)
         self.stop()

@@ -94,7 +94,19 @@ def test_prefork_runs_at_least_four_children(apache_factory):
 def test_children_run_as_www_data_when_root(apache_factory):
     server = apache_factory(load_module=False)
     expected = pwd.getpwnam("www-data").pw_uid if os.geteuid() == 0 else os.geteuid()
-    uids = {os.stat("/proc/%d" % pid).st_uid for pid in children_of(server.pid)}
+    # A child forked a moment ago is still root until it drops privileges:
+    # give every child a few seconds to get there.
+    deadline = time.time() + 5
+    while True:
+        uids = set()
+        for pid in children_of(server.pid):
+            try:
+                uids.add(os.stat("/proc/%d" % pid).st_uid)
+            except FileNotFoundError:   # a child that just exited
+                pass
+        if uids == {expected} or time.time() > deadline:
+            break
+        time.sleep(0.05)
     assert uids == {expected}
     assert server.cgi_env()[0].status_code == 200
 
