@@ -68,13 +68,24 @@ static void bump(apr_uint64_t *c, apr_uint64_t n)
     __atomic_fetch_add(c, n, __ATOMIC_RELAXED);
 }
 
-void authos_metric_authn(int outcome)
+/* Add one to element index of the n-element counter array at offset in
+ * the segment (a plain counter: index 0 of 1). Out-of-range indexes and a
+ * missing segment count nothing. */
+static void count(apr_size_t offset, unsigned index, unsigned n)
 {
     counters_t *m = counters();
 
-    if (m != NULL && outcome >= 0 && outcome < AUTHOS_OUTCOME_COUNT) {
-        bump(&m->c.authn[outcome], 1);
+    if (m != NULL && index < n) {
+        bump((apr_uint64_t *)(void *)((char *)m + offset) + index, 1);
     }
+}
+
+#define COUNT(member, index, n)                                               \
+    count(APR_OFFSETOF(counters_t, c.member), (unsigned)(index), (n))
+
+void authos_metric_authn(int outcome)
+{
+    COUNT(authn, outcome, AUTHOS_OUTCOME_COUNT);
 }
 
 void authos_metric_verify_time(apr_interval_time_t t)
@@ -96,56 +107,37 @@ void authos_metric_verify_time(apr_interval_time_t t)
 
 void authos_metric_authz_denied(authos_requirement_t which)
 {
-    counters_t *m = counters();
-
-    if (m != NULL && which < AUTHOS_REQ_COUNT) {
-        bump(&m->c.authz_denied[which], 1);
-    }
+    COUNT(authz_denied, which, AUTHOS_REQ_COUNT);
 }
 
 void authos_metric_userinfo_call(authos_ui_call_t result)
 {
-    counters_t *m = counters();
-
-    if (m != NULL && result < AUTHOS_UI_CALL_COUNT) {
-        bump(&m->c.userinfo_calls[result], 1);
-    }
+    COUNT(userinfo_calls, result, AUTHOS_UI_CALL_COUNT);
 }
 
 void authos_metric_userinfo_cache_hit(void)
 {
-    counters_t *m = counters();
-
-    if (m != NULL) {
-        bump(&m->c.userinfo_cache_hits, 1);
-    }
+    COUNT(userinfo_cache_hits, 0, 1);
 }
 
 void authos_metric_token_cache(int hit)
 {
-    counters_t *m = counters();
-
-    if (m != NULL) {
-        bump(hit ? &m->c.token_cache_hits : &m->c.token_cache_misses, 1);
+    if (hit) {
+        COUNT(token_cache_hits, 0, 1);
+    }
+    else {
+        COUNT(token_cache_misses, 0, 1);
     }
 }
 
 void authos_metric_signin(authos_signin_t result)
 {
-    counters_t *m = counters();
-
-    if (m != NULL && result < AUTHOS_SIGNIN_COUNT) {
-        bump(&m->c.signins[result], 1);
-    }
+    COUNT(signins, result, AUTHOS_SIGNIN_COUNT);
 }
 
 void authos_metric_signout(authos_signout_t result)
 {
-    counters_t *m = counters();
-
-    if (m != NULL && result < AUTHOS_SIGNOUT_COUNT) {
-        bump(&m->c.signouts[result], 1);
-    }
+    COUNT(signouts, result, AUTHOS_SIGNOUT_COUNT);
 }
 
 const char *authos_outcome_name(int outcome)

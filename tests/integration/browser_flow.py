@@ -187,6 +187,20 @@ def wait_for(driver, condition, what):
     return WebDriverWait(driver, WAIT).until(condition, message="waiting for %s" % what)
 
 
+def browser_sign_in(driver, url, user, landing_title):
+    """Open url, expect the stub issuer's sign-in page, sign in as user, and
+    wait for the page titled landing_title."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    wait_for(driver, lambda d: d.title == "AuthOS demo sign-in", "the sign-in page")
+    field = driver.find_element(By.ID, "username")
+    field.clear()
+    field.send_keys(user)
+    driver.find_element(By.ID, "sign-in").click()
+    wait_for(driver, lambda d: d.title == landing_title, landing_title)
+
+
 def history_urls(driver):
     """Every URL in the tab's session history (Chrome DevTools Protocol)."""
     entries = driver.execute_cdp_cmd("Page.getNavigationHistory", {})["entries"]

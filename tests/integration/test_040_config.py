@@ -321,6 +321,9 @@ def test_cross_directive_checks_pass_when_satisfied(apache_factory):
         "AuthOSBaseURL https://sso.example.com\nAuthOSAudience any\nAuthOSTokenCookie t\n"
         "AuthOSLoginURL http://localhost:8080/authorize\nAuthOSCallbackURL http://127.0.0.1:8081/cb\n"
         "<Location /cb>\n    SetHandler authos-callback\n</Location>\n" + protect("/x"),
+        # Any http:// host with AuthOSAllowHTTP On.
+        "AuthOSAllowHTTP On\nAuthOSLoginURL http://sso.example.com/authorize\n"
+        "AuthOSCallbackURL http://www.example.com/cb\n",
     ]
     for conf in good:
         assert server.config_test(conf) == (0, "Syntax OK\n"), conf

@@ -359,6 +359,19 @@ def test_expired_session_cookie_signs_in_again(apache_factory, stub):
     assert set_cookies(r)[SESSION_COOKIE][1]["max-age"] == "0"
 
 
+def test_session_ended_at_authos_signs_in_again(apache_factory, stub):
+    server = start(apache_factory, stub, "AuthOSSessionCheck On\nAuthOSUserInfoTTL 0")
+    _, _, cookie = sign_in(server, stub)
+    assert with_cookie(server, "/protected/hello.txt", cookie).status_code == 200
+    stub.revoke(sub=stub.login_sub)
+    r = with_cookie(server, "/protected/hello.txt", cookie)
+    assert r.status_code == 302 and STATE_COOKIE in set_cookies(r)
+    assert "AUTHOS0081: sending the browser to sign in (session revoked)" in server.error_log()
+    r = with_cookie(server, "/protected/hello.txt", cookie, accept="application/json")
+    assert r.status_code == 401 and "session revoked" in r.headers["WWW-Authenticate"]
+    assert set_cookies(r)[SESSION_COOKIE][1]["max-age"] == "0"
+
+
 @pytest.mark.parametrize("kind", ["foreign", "audience", "garbage"])
 def test_refused_session_cookie_is_cleared_not_looped(apache_factory, stub, kind):
     server = start(apache_factory, stub)

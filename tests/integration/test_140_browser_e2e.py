@@ -8,8 +8,8 @@ the address bar or anywhere in the history, signs out, and is sent to sign in
 again.  Fails (never skips) when the browser is missing.
 """
 
-from browser_flow import (CALLBACK_PATH, SESSION_COOKIE, STATE_COOKIE, browser_conf, history_urls,
-                          wait_for)
+from browser_flow import (CALLBACK_PATH, SESSION_COOKIE, STATE_COOKIE, browser_conf, browser_sign_in,
+                          history_urls, wait_for)
 
 WHOAMI = """#!/usr/bin/python3
 import html, os
@@ -36,17 +36,11 @@ def test_sign_in_and_out_in_a_real_browser(apache_factory, stub, browser):
     server.start()
     app = server.url("/cgi-bin/whoami.py?tab=1")
 
-    # 1. A protected page sends the browser to AuthOS's sign-in page.
-    browser.get(app)
-    wait_for(browser, lambda d: d.title == "AuthOS demo sign-in", "the sign-in page")
-    assert browser.current_url.startswith(stub.base_url + "/authorize?org=acme&service=billing&")
-
-    # 2. The user signs in; the callback takes the token out of the fragment.
-    field = browser.find_element(By.ID, "username")
-    field.clear()
-    field.send_keys("alice")
-    browser.find_element(By.ID, "sign-in").click()
-    wait_for(browser, lambda d: d.title == "Who am I", "the protected page")
+    # 1. A protected page sends the browser to AuthOS's sign-in page, where
+    # 2. the user signs in; the callback takes the token out of the fragment.
+    browser_sign_in(browser, app, "alice", "Who am I")
+    assert any(u.startswith(stub.base_url + "/authorize?org=acme&service=billing&")
+               for u in history_urls(browser)), history_urls(browser)
 
     # 3. The page the user wanted, with their identity, and no token anywhere.
     assert browser.current_url == app

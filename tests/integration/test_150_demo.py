@@ -14,7 +14,7 @@ import pytest
 import requests
 
 import apache
-from browser_flow import HTML, SESSION_COOKIE, wait_for
+from browser_flow import HTML, SESSION_COOKIE, browser_sign_in, wait_for
 
 DEMO = apache.REPO_ROOT / "scripts" / "demo"
 
@@ -63,13 +63,7 @@ def test_demo_browser_flow(demo, browser):
     app = re.search(r"In a browser: open (\S+)", out).group(1)
     # A browser without a session is sent to sign in; curl is not.
     assert requests.get(app, headers={"Accept": HTML}, allow_redirects=False, timeout=10).status_code == 302
-    browser.get(app)
-    wait_for(browser, lambda d: d.title == "AuthOS demo sign-in", "the demo issuer's sign-in page")
-    field = browser.find_element(By.ID, "username")
-    field.clear()
-    field.send_keys("carol")
-    browser.find_element(By.ID, "sign-in").click()
-    wait_for(browser, lambda d: d.title == "Demo app", "the demo app")
+    browser_sign_in(browser, app, "carol", "Demo app")
     assert browser.current_url == app
     assert browser.find_element(By.ID, "user").text == "carol"
     assert SESSION_COOKIE in {c["name"] for c in browser.get_cookies()}
