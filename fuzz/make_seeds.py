@@ -107,6 +107,8 @@ def write(target, name, data):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "wb") as f:
         f.write(data.encode() if isinstance(data, str) else data)
+    if target in ("claims", "userinfo", "jwks"):   # JSON the reader sees
+        write("json", "from-%s-%s" % (target, name), data)
 
 
 def token_seeds(k1, k2, other):
@@ -198,6 +200,43 @@ def token_seeds(k1, k2, other):
     ]
 
 
+def json_seeds():
+    """The JSON reader against jansson's: every rule at its edge."""
+    deep = 2047
+    for name, text in [
+            ("payload", compact(claims(permissions=["billing.read", "billing.manage"]))),
+            ("empty-object", "{}"), ("spaces", ' \t\r\n{ "a" : [ 1 , 2 ] }\n '),
+            ("not-object", "[1]"), ("scalar", "1"), ("empty", ""),
+            ("duplicate", '{"a":1,"a":2}'), ("duplicate-escaped", '{"a":1,"\\u0061":2}'),
+            ("nested-duplicate", '{"a":{"b":1,"b":1}}'),
+            ("trailing-comma", '{"a":1,}'), ("trailing-text", '{} x'), ("two-objects", "{}{}"),
+            ("escapes", '{"s":"\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\u20AC"}'),
+            ("surrogate-pair", '{"s":"\\ud83d\\ude00"}'), ("lone-high", '{"s":"\\ud83d"}'),
+            ("lone-low", '{"s":"\\ude00x"}'), ("high-high", '{"s":"\\ud83d\\ud83d"}'),
+            ("nul-escape", '{"s":"a\\u0000b"}'), ("nul-key", '{"\\u0000":1}'),
+            ("bad-escape", '{"s":"\\x41"}'), ("short-unicode", '{"s":"\\u12"}'),
+            ("control", '{"s":"a\tb"}'), ("del", '{"s":"a\x7fb"}'),
+            ("utf8", '{"s":"\u00e9\u20ac\U0001f600"}'),
+            ("utf8-overlong", b'{"s":"\xc0\xaf"}'), ("utf8-surrogate", b'{"s":"\xed\xa0\x80"}'),
+            ("utf8-too-big", b'{"s":"\xf4\x90\x80\x80"}'), ("utf8-truncated", b'{"s":"\xe2\x82"}'),
+            ("utf8-outside", b'{"s":1}\xc3\xa9'), ("raw-nul", b'{"s":"a\x00b"}'),
+            ("bom", b'\xef\xbb\xbf{}'),
+            ("numbers", '{"a":0,"b":-0,"c":1.5,"d":-2e10,"e":1E+2,"f":3e-400,"g":9223372036854775807,'
+                        '"h":-9223372036854775808}'),
+            ("int-overflow", '{"a":9223372036854775808}'), ("int-underflow", '{"a":-9223372036854775809}'),
+            ("int-20-digits", '{"a":10000000000000000000}'), ("real-overflow", '{"a":1e309}'),
+            ("real-long", '{"a":0.' + "1" * 200 + '}'), ("leading-zero", '{"a":01}'),
+            ("plus", '{"a":+1}'), ("dot", '{"a":1.}'), ("exp-empty", '{"a":1e}'), ("minus", '{"a":-}'),
+            ("nan", '{"a":NaN}'), ("literals", '{"t":true,"f":false,"n":null}'),
+            ("literal-glued", '{"t":truex}'), ("literal-digit", '{"t":[true1]}'),
+            ("literal-case", '{"t":True}'), ("comment", '{/*x*/}'), ("single-quotes", "{'a':1}"),
+            ("bare-key", "{a:1}"), ("long-escaped", '{"s":"' + "\\n" * 300 + '"}'),
+            ("depth-max", '{"a":' + "[" * (deep - 1) + "1" + "]" * (deep - 1) + "}"),
+            ("depth-over", '{"a":' + "[" * deep + "1" + "]" * deep + "}"),
+            ("depth-max-empty", '{"a":' + "[" * deep + "]" * deep + "}")]:
+        write("json", name, text)
+
+
 def clear_generated():
     """Remove the generated seeds; regression-* files (inputs a fuzz run found,
     kept by hand) stay."""
@@ -217,6 +256,7 @@ def main():
     with open(os.path.join(FUZZ, "keys", "jwks.json"), "w") as f:
         f.write(json.dumps(keyset, indent=1) + "\n")
 
+    json_seeds()
     tokens = token_seeds(k1, k2, other)
     for name, tok in tokens:
         write("token", name, tok)

@@ -1,5 +1,6 @@
 /*
- * authos_json.h: strict JSON loading with jansson, owned by an APR pool.
+ * authos_json.h: strict JSON loading into jansson values, owned by an APR
+ * pool.
  */
 #ifndef AUTHOS_JSON_H
 #define AUTHOS_JSON_H
@@ -7,10 +8,19 @@
 #include <apr_pools.h>
 #include <jansson.h>
 
-/* Parse exactly len bytes as one JSON object, refusing duplicate keys
- * (RFC 7515 section 5.2 lets us) and NUL characters. The object is released
- * when p is cleared. NULL when the text is not a single JSON object. */
+/* Parse exactly len bytes as one JSON object (RFC 8259), refusing what
+ * jansson's json_loadb(JSON_REJECT_DUPLICATES) refuses: duplicate member
+ * names (RFC 7515 section 5.2 lets us), \u0000, lone surrogates, invalid
+ * UTF-8, integers beyond long long, reals that overflow, nesting deeper
+ * than JSON_PARSER_MAX_DEPTH, anything after the object. The object is
+ * released when p is cleared. NULL when the text is not a single JSON
+ * object. */
 json_t *authos_json_object(apr_pool_t *p, const char *buf, apr_size_t len);
+
+/* The same parse, the caller owning the result (json_decref); scratch
+ * holds copies of long escaped strings and numbers. */
+json_t *authos_json_parse_object(apr_pool_t *scratch, const char *buf,
+                                 apr_size_t len);
 
 /* Tie a reference to p: json_decref runs when p is cleared. */
 json_t *authos_json_pool_own(apr_pool_t *p, json_t *json);
