@@ -6,6 +6,7 @@
 #   make demo       start the demo (see README.md)
 #   make bench      benchmark against no auth and the peers (bench/run.py)
 #   make profile    instructions per request under callgrind (bench/profile.py)
+#   make bench-json the JSON reader of a cache miss against json_loadb
 #   make soak       valid/forbidden/invalid tokens at full speed, every answer
 #                   and counter checked, child RSS (bench/soak.py)
 #   make package    the Debian package, built, installed and removed again
@@ -77,6 +78,15 @@ bench: all
 profile: all
 	./bench/profile
 
+# The JSON reader of a cache miss against json_loadb, in one process.
+build/bench/json_parse: bench/json_parse.c $(wildcard src/*.h) build/libauthos.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_CORE) -Isrc -o $@ $< build/libauthos.a $(LIBS_CORE) \
+	    $(EXTRA_LDFLAGS)
+
+bench-json: build/bench/json_parse
+	taskset -c $${BENCH_APACHE_CPU:-0} build/bench/json_parse
+
 package:
 	./scripts/package-test
 
@@ -93,4 +103,4 @@ clean:
 # Further targets by concern (make fuzz, make lint, ...): mk/*.mk.
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: soak package profile all module unit integration check demo bench install clean
+.PHONY: soak package profile bench-json all module unit integration check demo bench install clean
