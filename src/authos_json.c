@@ -39,10 +39,7 @@ typedef struct {
     const unsigned char *p;   /* next byte */
     const unsigned char *end;
     apr_pool_t *pool;         /* scratch: long numbers and strings */
-    int depth;
 } parser_t;
-
-static json_t *parse_value(parser_t *ps);
 
 static void skip_space(parser_t *ps)
 {
@@ -334,15 +331,14 @@ static json_t *parse_number(parser_t *ps)
         }
         return json_integer((json_int_t)value);
     }
-    else {
-        double value;
+    /* strtod follows LC_NUMERIC, which another module may have set. */
+    pthread_once(&c_locale_once, make_c_locale);
+    if (c_locale == (locale_t)0) {
+        return NULL;
+    }
+    {
+        double value = strtod_l(text, &stop, c_locale);
 
-        /* strtod follows LC_NUMERIC, which another module may have set. */
-        pthread_once(&c_locale_once, make_c_locale);
-        if (c_locale == (locale_t)0) {
-            return NULL;
-        }
-        value = strtod_l(text, &stop, c_locale);
         if (stop != text + len
             || ((value == HUGE_VAL || value == -HUGE_VAL) && errno == ERANGE)) {
             return NULL;
@@ -378,130 +374,154 @@ static json_t *parse_literal(parser_t *ps)
     return NULL;
 }
 
-/* Members after the '{' at ps->p. */
-static json_t *parse_object(parser_t *ps)
+/* A scalar at ps->p: string, number or literal; NULL when it is none. */
+static json_t *parse_scalar(parser_t *ps)
 {
-    json_t *obj = json_object();
+    unsigned char buf[STRING_BUF];
+    const char *s;
+    apr_size_t len;
 
-    if (obj == NULL) {
-        return NULL;
-    }
-    ps->p++;
-    skip_space(ps);
-    if (ps->p < ps->end && *ps->p == '}') {
-        ps->p++;
-        return obj;
-    }
-    for (;;) {
-        unsigned char buf[STRING_BUF];
-        const char *key;
-        apr_size_t keylen;
-        json_t *value;
-
-        if (ps->p >= ps->end || *ps->p != '"'
-            || !parse_string(ps, buf, sizeof(buf), &key, &keylen)) {
-            break;
-        }
-        /* RFC 7515 section 5.2: a duplicate member name is refused. */
-        if (json_object_getn(obj, key, keylen) != NULL) {
-            break;
-        }
-        skip_space(ps);
-        if (ps->p >= ps->end || *ps->p != ':') {
-            break;
-        }
-        ps->p++;
-        skip_space(ps);
-        if ((value = parse_value(ps)) == NULL
-            || json_object_setn_new_nocheck(obj, key, keylen, value) != 0) {
-            break;              /* setn_new_nocheck released value */
-        }
-        skip_space(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            skip_space(ps);
-            continue;
-        }
-        if (ps->p < ps->end && *ps->p == '}') {
-            ps->p++;
-            return obj;
-        }
-        break;
-    }
-    json_decref(obj);
-    return NULL;
-}
-
-/* Elements after the '[' at ps->p. */
-static json_t *parse_array(parser_t *ps)
-{
-    json_t *arr = json_array();
-
-    if (arr == NULL) {
-        return NULL;
-    }
-    ps->p++;
-    skip_space(ps);
-    if (ps->p < ps->end && *ps->p == ']') {
-        ps->p++;
-        return arr;
-    }
-    for (;;) {
-        json_t *value = parse_value(ps);
-
-        if (value == NULL || json_array_append_new(arr, value) != 0) {
-            break;              /* append_new released value */
-        }
-        skip_space(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            skip_space(ps);
-            continue;
-        }
-        if (ps->p < ps->end && *ps->p == ']') {
-            ps->p++;
-            return arr;
-        }
-        break;
-    }
-    json_decref(arr);
-    return NULL;
-}
-
-/* The value at ps->p (no whitespace before it). */
-static json_t *parse_value(parser_t *ps)
-{
-    json_t *value;
-
-    if (ps->p >= ps->end || ++ps->depth > MAX_DEPTH) {
-        return NULL;
-    }
     switch (*ps->p) {
-    case '{':
-        value = parse_object(ps);
-        break;
-    case '[':
-        value = parse_array(ps);
-        break;
-    case '"': {
-        unsigned char buf[STRING_BUF];
-        const char *s;
-        apr_size_t len;
-
-        value = parse_string(ps, buf, sizeof(buf), &s, &len)
-                ? json_stringn_nocheck(s, len) : NULL;
-        break;
-    }
+    case '"':
+        return parse_string(ps, buf, sizeof(buf), &s, &len)
+               ? json_stringn_nocheck(s, len) : NULL;
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
-        value = parse_number(ps);
-        break;
+        return parse_number(ps);
     default:
-        value = parse_literal(ps);
-        break;
+        return parse_literal(ps);
     }
-    ps->depth--;
-    return value;
+}
+
+/* The open objects and arrays, from the top object down to the one being
+ * filled: an array, not the C stack, so deep nesting costs pool memory,
+ * not stack frames. */
+typedef struct {
+    json_t **open;
+    int depth, size;            /* open[depth - 1] is being filled */
+    json_t *small[16];
+} nest_t;
+
+static void nest_push(parser_t *ps, nest_t *n, json_t *container)
+{
+    if (n->depth == n->size) {
+        json_t **bigger = apr_palloc(ps->pool, sizeof(json_t *)
+                                               * (apr_size_t)n->size * 2);
+
+        memcpy(bigger, n->open, sizeof(json_t *) * (apr_size_t)n->size);
+        n->open = bigger;
+        n->size *= 2;
+    }
+    n->open[n->depth++] = container;
+}
+
+/* The top object, at ps->p ('{'), its members and elements in text order.
+ * Each value is attached to its container as soon as it is made, so
+ * releasing the top object releases everything on a refusal. */
+static json_t *parse_top_object(parser_t *ps)
+{
+    nest_t n;
+    json_t *top = json_object();
+    int first = 1;              /* just after '{' or '[' */
+
+    if (top == NULL) {
+        return NULL;
+    }
+    n.open = n.small;
+    n.size = (int)(sizeof(n.small) / sizeof(n.small[0]));
+    n.depth = 0;
+    nest_push(ps, &n, top);
+    ps->p++;
+    for (;;) {
+        json_t *in = n.open[n.depth - 1], *value;
+        int is_object = json_is_object(in);
+        unsigned char keybuf[STRING_BUF];
+        const char *key = NULL;
+        apr_size_t keylen = 0;
+
+        skip_space(ps);
+        if (ps->p >= ps->end) {
+            break;
+        }
+        if (first && *ps->p == (is_object ? '}' : ']')) {
+            ps->p++;            /* an empty object or array */
+        }
+        else {
+            if (is_object) {
+                /* RFC 7515 section 5.2: a duplicate member name is
+                 * refused. */
+                if (*ps->p != '"'
+                    || !parse_string(ps, keybuf, sizeof(keybuf), &key, &keylen)
+                    || json_object_getn(in, key, keylen) != NULL) {
+                    break;
+                }
+                skip_space(ps);
+                if (ps->p >= ps->end || *ps->p != ':') {
+                    break;
+                }
+                ps->p++;
+                skip_space(ps);
+                if (ps->p >= ps->end) {
+                    break;
+                }
+            }
+            /* The value is one level below its container, as jansson
+             * counts depth. */
+            if (n.depth + 1 > MAX_DEPTH) {
+                break;
+            }
+            if (*ps->p == '{' || *ps->p == '[') {
+                value = *ps->p == '{' ? json_object() : json_array();
+                ps->p++;
+            }
+            else {
+                value = parse_scalar(ps);
+            }
+            /* setn_new_nocheck and append_new release value on failure. */
+            if (value == NULL
+                || (is_object
+                        ? json_object_setn_new_nocheck(in, key, keylen, value)
+                        : json_array_append_new(in, value)) != 0) {
+                break;
+            }
+            if (json_is_object(value) || json_is_array(value)) {
+                nest_push(ps, &n, value);
+                first = 1;
+                continue;
+            }
+            /* After a value: a comma and the next one, or the close. */
+            skip_space(ps);
+            if (ps->p < ps->end && *ps->p == ',') {
+                ps->p++;
+                first = 0;
+                continue;
+            }
+            if (ps->p >= ps->end || *ps->p != (is_object ? '}' : ']')) {
+                break;
+            }
+            ps->p++;
+        }
+        /* A container closed; so may its parents, one after the other. */
+        for (;;) {
+            if (--n.depth == 0) {
+                return top;
+            }
+            skip_space(ps);
+            if (ps->p < ps->end && *ps->p == ',') {
+                ps->p++;
+                first = 0;
+                break;
+            }
+            if (ps->p >= ps->end
+                || *ps->p != (json_is_object(n.open[n.depth - 1]) ? '}' : ']')) {
+                json_decref(top);
+                return NULL;
+            }
+            ps->p++;
+        }
+    }
+    json_decref(top);
+    return NULL;
 }
 
 json_t *authos_json_parse_object(apr_pool_t *scratch, const char *buf,
@@ -513,13 +533,11 @@ json_t *authos_json_parse_object(apr_pool_t *scratch, const char *buf,
     ps.p = (const unsigned char *)buf;
     ps.end = ps.p + len;
     ps.pool = scratch;
-    ps.depth = 0;
     skip_space(&ps);
     if (ps.p >= ps.end || *ps.p != '{') {
         return NULL;
     }
-    ps.depth = 1;               /* the top object is a value too */
-    obj = parse_object(&ps);
+    obj = parse_top_object(&ps);
     if (obj == NULL) {
         return NULL;
     }
