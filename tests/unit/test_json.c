@@ -19,6 +19,18 @@ typedef struct {
 
 #define IN(s) {(s), sizeof(s) - 1}
 
+/* Pool memory for a test's text, never NULL (the sanitizer build's
+ * -Wformat-overflow sees apr_palloc's result go to sprintf). */
+static char *text_buffer(apr_pool_t *p, apr_size_t size)
+{
+    char *m = apr_palloc(p, size);
+
+    if (m == NULL) {
+        abort();
+    }
+    return m;
+}
+
 /* What jansson's own reader makes of text: an object or NULL. */
 static json_t *jansson_object(const char *text, apr_size_t len)
 {
@@ -167,7 +179,7 @@ static void json_decodes_long_escaped_strings(void **state)
 {
     apr_pool_t *p = *state;
     /* Longer than the reader's stack buffer: decoded into the pool. */
-    char *text = apr_palloc(p, 4000), *expect = apr_palloc(p, 1000);
+    char *text = text_buffer(p, 4000), *expect = text_buffer(p, 1000);
     apr_size_t n = 0;
     json_t *j, *theirs;
     int i;
@@ -261,7 +273,7 @@ static void json_reads_numbers_as_jansson_does(void **state)
 static void json_reads_long_reals(void **state)
 {
     apr_pool_t *p = *state;
-    char *text = apr_palloc(p, 400);
+    char *text = text_buffer(p, 400);
     apr_size_t n;
     json_t *j, *theirs;
 
@@ -289,7 +301,7 @@ static void json_reads_literals_exactly(void **state)
  * under the top object, which counts as one). */
 static char *nested(apr_pool_t *p, int arrays, apr_size_t *len)
 {
-    char *text = apr_palloc(p, (apr_size_t)arrays * 2 + 16);
+    char *text = text_buffer(p, (apr_size_t)arrays * 2 + 16);
     apr_size_t n = 0;
     int i;
 
