@@ -359,15 +359,9 @@ static json_t *parse_literal(parser_t *ps)
     for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
         if (avail >= words[i].len
             && memcmp(ps->p, words[i].word, words[i].len) == 0) {
-            const unsigned char *after = ps->p + words[i].len;
-
-            /* "truex" is one bad word to jansson, not "true" and "x". */
-            if (after < ps->end
-                && ((*after >= 'a' && *after <= 'z')
-                    || (*after >= 'A' && *after <= 'Z'))) {
-                return NULL;
-            }
-            ps->p = after;
+            /* Whatever follows ("truex") must be a separator, which the
+             * caller checks. */
+            ps->p += words[i].len;
             return i == 0 ? json_true() : i == 1 ? json_false() : json_null();
         }
     }
@@ -415,6 +409,9 @@ static void nest_push(parser_t *ps, nest_t *n, json_t *container)
     n->open[n->depth++] = container;
 }
 
+/* The character that closes an open object or array. */
+#define CLOSER(container) (json_is_object(container) ? '}' : ']')
+
 /* The top object, at ps->p ('{'), its members and elements in text order.
  * Each value is attached to its container as soon as it is made, so
  * releasing the top object releases everything on a refusal. */
@@ -434,7 +431,7 @@ static json_t *parse_top_object(parser_t *ps)
     ps->p++;
     for (;;) {
         json_t *in = n.open[n.depth - 1], *value;
-        int is_object = json_is_object(in);
+        int is_object = json_is_object(in), closed;
         unsigned char keybuf[STRING_BUF];
         const char *key = NULL;
         apr_size_t keylen = 0;
@@ -443,8 +440,9 @@ static json_t *parse_top_object(parser_t *ps)
         if (ps->p >= ps->end) {
             break;
         }
-        if (first && *ps->p == (is_object ? '}' : ']')) {
+        if (first && *ps->p == CLOSER(in)) {
             ps->p++;            /* an empty object or array */
+            closed = 1;
         }
         else {
             if (is_object) {
@@ -489,21 +487,12 @@ static json_t *parse_top_object(parser_t *ps)
                 first = 1;
                 continue;
             }
-            /* After a value: a comma and the next one, or the close. */
-            skip_space(ps);
-            if (ps->p < ps->end && *ps->p == ',') {
-                ps->p++;
-                first = 0;
-                continue;
-            }
-            if (ps->p >= ps->end || *ps->p != (is_object ? '}' : ']')) {
-                break;
-            }
-            ps->p++;
+            closed = 0;
         }
-        /* A container closed; so may its parents, one after the other. */
+        /* After a value or a close: a comma and the next value, or the
+         * close of the container, and so on up the nest. */
         for (;;) {
-            if (--n.depth == 0) {
+            if (closed && --n.depth == 0) {
                 return top;
             }
             skip_space(ps);
@@ -512,12 +501,12 @@ static json_t *parse_top_object(parser_t *ps)
                 first = 0;
                 break;
             }
-            if (ps->p >= ps->end
-                || *ps->p != (json_is_object(n.open[n.depth - 1]) ? '}' : ']')) {
+            if (ps->p >= ps->end || *ps->p != CLOSER(n.open[n.depth - 1])) {
                 json_decref(top);
                 return NULL;
             }
             ps->p++;
+            closed = 1;
         }
     }
     json_decref(top);
