@@ -9,7 +9,7 @@
 options: module (path of mod_auth_authos.so), cpu, procs and threads (children and
 ThreadsPerChild), authos_conf (extra server-config lines).  The locations:
 /noauth/ (none), /authos/ (this module, AuthOSBaseURL issuer_url over http),
-/openidc/ (mod_auth_openidc, AuthType oauth20, JWKS from tls_url trusted through
+/bench-metrics (the module's metrics handler), /openidc/ (mod_auth_openidc, AuthType oauth20, JWKS from tls_url trusted through
 OIDCCABundlePath ca_file), /oauth2/ (mod_oauth2, JWKS from tls_url; mod_oauth2
 3.3.1 has no CA option, hence jwks_uri.ssl_verify=false).
 """
@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 APACHE_BIN = "/usr/sbin/apache2"
@@ -40,7 +41,7 @@ def apache_config(root, port, options, issuer_url, tls_url, ca_file):
     out = subprocess.run([APACHE_BIN, "-l"], capture_output=True, text=True).stdout
     builtin = set(re.findall(r"mod_(\w+)\.c", out))
     loads = ["LoadModule %s_module %s/mod_%s.so" % (m, MODULES_DIR, m)
-             for m in ("mpm_event", "authn_core", "authz_core", "authz_user") if m not in builtin]
+             for m in ("mpm_event", "authn_core", "authz_core", "authz_host", "authz_user") if m not in builtin]
     loads += ['LoadModule auth_authos_module "%s"' % options["module"],
               "LoadModule auth_openidc_module %s/mod_auth_openidc.so" % MODULES_DIR,
               "LoadModule oauth2_module %s/mod_oauth2.so" % MODULES_DIR]
@@ -97,6 +98,10 @@ OIDCOAuthVerifyJwksUri {tls_url}{JWKS_PATH}
     AuthName bench
     OAuth2TokenVerify jwks_uri {tls_url}{JWKS_PATH} jwks_uri.ssl_verify=false
     Require valid-user
+</Location>
+<Location /bench-metrics>
+    SetHandler authos-metrics
+    Require ip 127.0.0.1
 </Location>
 """
 
@@ -177,6 +182,20 @@ class Apache:
 
     def url(self, location):
         return "http://127.0.0.1:%d%sfile.txt" % (self.port, location)
+
+    def token_cache_counts(self):
+        """(hits, misses) of the module's verified-token cache, summed over the children
+        (read from its metrics handler at /bench-metrics)."""
+        url = "http://127.0.0.1:%d/bench-metrics" % self.port
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=15) as resp:
+            text = resp.read().decode()
+        counts = {}
+        for name in ("authos_token_cache_hits_total", "authos_token_cache_misses_total"):
+            found = re.search(r"^%s (\d+)$" % name, text, re.M)
+            if found is None:
+                raise ApacheError("%s not in the module's metrics" % name)
+            counts[name] = int(found.group(1))
+        return counts["authos_token_cache_hits_total"], counts["authos_token_cache_misses_total"]
 
     def cpu_seconds(self):
         """utime+stime of the parent (with its reaped children) and of its live children."""

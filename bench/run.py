@@ -43,7 +43,7 @@ and Apache's children run as www-data):
 
 Environment (defaults in brackets): BENCH_DURATION [10s], BENCH_WARMUP [2s],
 BENCH_ROUNDS [3], BENCH_MEMORY_REQUESTS [1000000] (0: no memory run),
-BENCH_CONNECTIONS [16], BENCH_THREADS [1] (wrk), BENCH_TOKENS [20000],
+BENCH_CONNECTIONS [16], BENCH_THREADS [1] (wrk), BENCH_TOKENS [100000],
 BENCH_APACHE_CPU [0], BENCH_CLIENT_CPU [1] (wrk, the stub and this script),
 BENCH_APACHE_PROCS [2], BENCH_APACHE_THREADS [32] (per child),
 BENCH_OPENSSL_SECONDS [3], BENCH_ONLY (comma-separated configuration names, e.g.
@@ -54,6 +54,7 @@ e.g. "AuthOSTokenCache 0"), BENCH_OUT [bench/results/latest.md], BENCH_KEEP=1
 
 import datetime
 import json
+import multiprocessing
 import os
 import platform
 import re
@@ -120,7 +121,8 @@ def settings():
          "warmup": parse_seconds(env("BENCH_WARMUP", "2s")),
          "connections": int(env("BENCH_CONNECTIONS", "16")),
          "threads": int(env("BENCH_THREADS", "1")),
-         "tokens": int(env("BENCH_TOKENS", "20000")),
+         "tokens": int(env("BENCH_TOKENS", "100000")),
+         "next_token": 0,
          "apache_cpu": int(env("BENCH_APACHE_CPU", "0")),
          "client_cpu": int(env("BENCH_CLIENT_CPU", "1")),
          "apache_procs": int(env("BENCH_APACHE_PROCS", "2")),
@@ -216,14 +218,33 @@ def versions():
     return result
 
 
+_MINTING_STUB = None
+
+
+def _mint_batch(count):
+    os.sched_setaffinity(0, range(os.cpu_count() or 1))   # this script itself runs on the client CPU
+    return [_MINTING_STUB.mint(exp_in=TOKEN_LIFETIME) for _ in range(count)]
+
+
 def mint_tokens(stub, workdir, count):
-    """Files one.txt (one token), many.txt (count distinct tokens); a bad token (foreign key)."""
+    """Files one.txt (one token), many.txt (count distinct tokens); a bad token (foreign key).
+    The distinct tokens are signed by forked workers, one per CPU (an RSA-2048 signature is
+    about 1 ms: 100,000 tokens take about a minute on two CPUs)."""
+    global _MINTING_STUB
     one = stub.mint(exp_in=TOKEN_LIFETIME)
     (workdir / "one.txt").write_text(one + "\n")
     started = time.time()
-    many = [stub.mint(exp_in=TOKEN_LIFETIME) for _ in range(count)]
+    workers = os.cpu_count() or 1
+    batches = [count // workers + (1 if i < count % workers else 0) for i in range(workers)]
+    _MINTING_STUB = stub
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        many = [token for batch in pool.map(_mint_batch, batches) for token in batch]
+    _MINTING_STUB = None
+    if len(set(many)) != count:
+        raise BenchError("minted %d tokens, %d of them distinct" % (count, len(set(many))))
     (workdir / "many.txt").write_text("\n".join(many) + "\n")
-    print("minted %d distinct tokens in %.1f s" % (count, time.time() - started), flush=True)
+    print("minted %d distinct tokens in %.1f s (%d workers)" % (count, time.time() - started, workers),
+          flush=True)
     return {"one": one, "many": many[0], "bad": stub.mint(foreign=True, exp_in=TOKEN_LIFETIME)}
 
 
@@ -247,14 +268,21 @@ def check(session, url, tokens, workload, module, label):
 
 
 def wrk(s, url, token_file, seconds):
+    """One wrk run; the distinct tokens go on from where the previous run stopped (s["next_token"]),
+    so a token comes back only after all the others, whatever the runs' lengths."""
+    many = token_file is not None and token_file.name == "many.txt"
+    start = s["next_token"] if many else 0
     cmd = ["taskset", "-c", str(s["client_cpu"]), "wrk", "-t%d" % s["threads"], "-c%d" % s["connections"],
            "-d%ds" % seconds, "--latency", "-s", str(LUA_SCRIPT), url, "--", str(token_file or "-"),
-           str(s["threads"])]
+           str(s["threads"]), str(start)]
     out = run(cmd, timeout=seconds + 120)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if out.returncode != 0 or line is None:
         raise BenchError("wrk failed (%s):\n%s%s" % (" ".join(cmd[:9]), out.stdout, out.stderr))
-    return json.loads(line[len("BENCH_JSON "):])
+    result = json.loads(line[len("BENCH_JSON "):])
+    if many:
+        s["next_token"] = (start + result["requests"] // s["threads"]) % s["tokens"]
+    return result
 
 
 def log_summary(text):
@@ -284,11 +312,13 @@ def measure(s, apache, stub, files, tokens, config, first):
     token_file = files.get(workload)
     if s["warmup"]:
         wrk(s, url, token_file, s["warmup"])
+    cache0 = apache.token_cache_counts()
     cpu0, core0 = apache.cpu_seconds(), apache.core_times()
     jwks0, log0 = stub.count(authos_stub.JWKS_PATH), apache.log_size()
     result = wrk(s, url, token_file, s["duration"])
     cpu1, core1 = apache.cpu_seconds(), apache.core_times()
     jwks1 = stub.count(authos_stub.JWKS_PATH)
+    cache1 = apache.token_cache_counts()
     log_lines, log_samples = log_summary(apache.log_text(log0))
     errors, latency = result["errors"], result["latency_us"]
     row = {"name": name, "label": label, "module": module, "workload": workload,
@@ -297,12 +327,14 @@ def measure(s, apache, stub, files, tokens, config, first):
            "cpu_us": (cpu1 - cpu0) * 1e6 / max(result["requests"], 1),
            "busy": (core1[0] - core0[0]) / max(core1[1] - core0[1], 1),
            "jwks": jwks1 - jwks0, "non2xx": errors["status"],
+           "cache_hits": cache1[0] - cache0[0], "cache_misses": cache1[1] - cache0[1],
            "sock_errors": errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
            "log_lines": log_lines, "log_samples": log_samples}
     print("  %.0f requests/s, p50 %s, p99 %s, Apache CPU %.1f us/request (CPU %d %.0f%% busy), JWKS "
-          "fetches %d, non-2xx %d, socket errors %d, error-log lines %d" % (
+          "fetches %d, token cache %d hits / %d misses, non-2xx %d, socket errors %d, error-log lines %d" % (
               row["rps"], ms(row["p50_us"]), ms(row["p99_us"]), row["cpu_us"], s["apache_cpu"],
-              row["busy"] * 100, row["jwks"], row["non2xx"], row["sock_errors"], log_lines), flush=True)
+              row["busy"] * 100, row["jwks"], row["cache_hits"], row["cache_misses"], row["non2xx"],
+              row["sock_errors"], log_lines), flush=True)
     for sample in log_samples:
         print("    log: " + sample)
     return row
@@ -324,7 +356,7 @@ def combine(rounds):
         row = dict(first)
         for key in ("rps", "p50_us", "p99_us", "cpu_us", "busy"):
             row[key] = median([x[key] for x in runs])
-        for key in ("jwks", "non2xx", "sock_errors", "log_lines"):
+        for key in ("jwks", "cache_hits", "cache_misses", "non2xx", "sock_errors", "log_lines"):
             row[key] = sum(x[key] for x in runs)
         row["ratio"] = median([x["rps"] / b["rps"] for x, b in zip(runs, bases)])
         row["added_us"] = median([x["cpu_us"] - b["cpu_us"] for x, b in zip(runs, bases)])
@@ -385,7 +417,8 @@ def targets(rows, verify_us, memory):
         if same:
             out.append("  Against the same requests without authentication: %.2fx, %.1f us added by the "
                        "module itself." % (mine["ratio"] / same["ratio"], mine["added_us"] - same["added_us"]))
-        out.append("  JWKS fetches during its runs: %d." % mine["jwks"])
+        out.append("  JWKS fetches during its runs: %d; verified-token cache: %s hits, %s misses." % (
+            mine["jwks"], "{:,}".format(mine["cache_hits"]), "{:,}".format(mine["cache_misses"])))
     if memory:
         growth = [memory["after"][p] - memory["before"][p] for p in memory["after"] if p in memory["before"]]
         if growth:

@@ -1,11 +1,12 @@
 -- wrk script for bench/run.py: sends "Authorization: Bearer <token>".
 --
---   wrk -t1 -c16 -d10s --latency -s bench/tokens.lua URL -- TOKEN_FILE THREADS
+--   wrk -t1 -c16 -d10s --latency -s bench/tokens.lua URL -- TOKEN_FILE THREADS [START]
 --
 -- TOKEN_FILE holds one token a line.  With one token the header is static (wrk
 -- builds the request once, as it does without a script).  With several, each
 -- request takes the next token and the list wraps around; thread i of THREADS
--- starts at i/THREADS of the list.  The requests are formatted up front so the
+-- starts at START (0 by default) plus i/THREADS of the list, so that a run can
+-- go on where the previous one stopped.  The requests are formatted up front so the
 -- client spends no time on them during the run.  Without TOKEN_FILE (or "-")
 -- no Authorization header is sent.
 --
@@ -51,7 +52,8 @@ function init(args)
       requests[i] = wrk.format()
    end
    local count = #requests
-   local pos = math.floor((id - 1) * count / threads)
+   local start = tonumber(args[3] or "0")
+   local pos = (start + math.floor((id - 1) * count / threads)) % count
 
    -- A global request() makes wrk call it for every request.
    request = function()

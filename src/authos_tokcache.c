@@ -24,6 +24,7 @@ typedef struct {
     apr_uint64_t generation;
     int profile;
     double exp;
+    apr_uint64_t last_use; /* the stripe's clock at its last put or hit */
     char *payload; /* malloc'd */
     apr_size_t len;
     json_t *claims; /* one reference, shared read-only with requests */
@@ -33,6 +34,9 @@ struct authos_tokcache {
     unsigned nsets;
     slot_t *slots;                      /* nsets * WAYS */
     apr_thread_mutex_t *lock[STRIPES];  /* set i uses lock[i % STRIPES] */
+    /* Per stripe, guarded by its lock: ticks once per put or hit in its
+     * sets, so last_use orders the ways of one set by recency. */
+    apr_uint64_t clock[STRIPES];
 };
 
 static apr_status_t cache_cleanup(void *data)
@@ -122,6 +126,7 @@ int authos_tokcache_get(authos_tokcache_t *c, const unsigned char *key,
     apr_thread_mutex_lock(c->lock[set % STRIPES]);
     s = find(c, set, key, source);
     if (s != NULL && now <= s->exp) {
+        s->last_use = ++c->clock[set % STRIPES];
         out->source = s->source;
         out->kid = apr_pstrdup(p, s->kid);
         out->key_fp = s->key_fp;
@@ -150,11 +155,13 @@ static slot_t *victim(authos_tokcache_t *c, unsigned set, double now)
             return &s[w];
         }
     }
+    /* Then one past exp, else the least recently used: a token in use
+     * stays, whatever its exp, while one-off tokens come and go. */
     for (w = 0; w < WAYS; w++) {
         if (now > s[w].exp) {
             return &s[w];
         }
-        if (best == NULL || s[w].exp < best->exp) {
+        if (best == NULL || s[w].last_use < best->last_use) {
             best = &s[w];
         }
     }
@@ -194,6 +201,7 @@ void authos_tokcache_put(authos_tokcache_t *c, const unsigned char *key,
     s->generation = e->generation;
     s->profile = e->profile;
     s->exp = e->exp;
+    s->last_use = ++c->clock[set % STRIPES];
     s->payload = copy;
     s->len = e->len;
     s->claims = json_incref(e->claims);

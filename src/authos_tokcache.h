@@ -45,15 +45,16 @@ authos_tokcache_t *authos_tokcache_create(apr_pool_t *p, unsigned capacity);
 void authos_tokcache_key(const char *token, apr_size_t len,
                          unsigned char key[AUTHOS_TOKCACHE_KEY_LEN]);
 
-/* Look up key for source; on a hit the entry is copied into p. Entries
- * past exp (at now, whole seconds) are not returned. */
+/* Look up key for source; on a hit the entry is copied into p and
+ * counts as its latest use. Entries past exp (at now, whole seconds) are
+ * not returned. */
 int authos_tokcache_get(authos_tokcache_t *c, const unsigned char *key,
                         unsigned source, double now, apr_pool_t *p,
                         authos_tokcache_entry_t *out);
 
 /* Insert or replace. Evicts, within the key's set, an empty entry, else
- * one past exp, else the one expiring first. Payloads too large or kids
- * too long are not cached. */
+ * one past exp, else the least recently used (put or hit). Payloads too
+ * large or kids too long are not cached. */
 void authos_tokcache_put(authos_tokcache_t *c, const unsigned char *key,
                          const authos_tokcache_entry_t *e, double now);
 

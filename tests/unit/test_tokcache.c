@@ -468,11 +468,12 @@ static void tc_set_holds_four_ways_then_evicts(void **state)
     }
     fill_set0(f, keys, exps, WAYS);
     /* A fifth key of set 0 evicts within set 0 only: nothing expired, so
-     * the entry expiring first (way 1) goes. */
+     * the least recently used entry goes (way 0: fill_set0 used the ways
+     * in order), though it is the one expiring last. */
     e = entry("{\"i\":4}", NOW + 500);
     set_key(keys[WAYS], 0, WAYS);
     authos_tokcache_put(f->c, keys[WAYS], &e, NOW);
-    assert_int_equal(kept(f, keys, WAYS + 1), 0x1d);
+    assert_int_equal(kept(f, keys, WAYS + 1), 0x1e);
     for (s = 1; s < NSETS; s++) {
         assert_true(hit(f, elsewhere[s - 1], 0, NOW - 1000));
     }
@@ -494,7 +495,7 @@ static void tc_evicts_empty_way_before_expired_entry(void **state)
     assert_int_equal(kept(f, keys, WAYS + 1), 0x1b);
 }
 
-static void tc_evicts_expired_before_expiring_first(void **state)
+static void tc_evicts_expired_before_least_recently_used(void **state)
 {
     fixture_t *f = *state;
     unsigned char keys[WAYS + 1][AUTHOS_TOKCACHE_KEY_LEN];
@@ -502,7 +503,8 @@ static void tc_evicts_expired_before_expiring_first(void **state)
     authos_tokcache_entry_t e = entry("{\"i\":4}", NOW + 500);
     unsigned mask;
 
-    /* One expired entry (way 2): it goes. */
+    /* One expired entry (way 2), used after way 0 and way 1: it goes,
+     * not the least recently used way 0. */
     fill_set0(f, keys, exps, WAYS);
     set_key(keys[WAYS], 0, WAYS);
     authos_tokcache_put(f->c, keys[WAYS], &e, NOW);
@@ -518,22 +520,34 @@ static void tc_evicts_expired_before_expiring_first(void **state)
     assert_true(mask == 0x1d || mask == 0x17);
 }
 
-static void tc_evicts_entry_expiring_first_when_none_expired(void **state)
+static void tc_evicts_least_recently_used_when_none_expired(void **state)
 {
     fixture_t *f = *state;
     unsigned char keys[WAYS + 2][AUTHOS_TOKCACHE_KEY_LEN];
     const double exps[WAYS] = {NOW + 400, NOW + 300, NOW + 200, NOW + 500};
     authos_tokcache_entry_t e = entry("{\"i\":4}", NOW + 100);
 
+    /* Used in the order 0 1 2 3, then 0 and 2 again: 1 is the least
+     * recently used, then 3. */
     fill_set0(f, keys, exps, WAYS);
+    assert_true(hit(f, keys[0], 0, NOW - 1000));
+    assert_true(hit(f, keys[2], 0, NOW - 1000));
     set_key(keys[WAYS], 0, WAYS);
     authos_tokcache_put(f->c, keys[WAYS], &e, NOW);
-    assert_int_equal(kept(f, keys, WAYS + 1), 0x1b);
-    /* The new entry now expires first, so the next one evicts it. */
+    assert_int_equal(kept(f, keys, WAYS + 1), 0x1d);
+    /* kept() used 0, 2, 3 and 4 in that order: 0 goes next, although the
+     * new entry 4 expires first. */
     e = entry("{\"i\":5}", NOW + 600);
     set_key(keys[WAYS + 1], 0, WAYS + 1);
     authos_tokcache_put(f->c, keys[WAYS + 1], &e, NOW);
-    assert_int_equal(kept(f, keys, WAYS + 2), 0x2b);
+    assert_int_equal(kept(f, keys, WAYS + 2), 0x3c);
+    /* Replacing an entry counts as a use: 2 is put again, so 3 goes. */
+    e = entry("{\"i\":2}", NOW + 700);
+    authos_tokcache_put(f->c, keys[2], &e, NOW);
+    e = entry("{\"i\":6}", NOW + 700);
+    set_key(keys[0], 0, WAYS + 2);
+    authos_tokcache_put(f->c, keys[0], &e, NOW);
+    assert_int_equal(kept(f, keys, WAYS + 2), 0x35);
 }
 
 /* Many threads on one cache. Each key has one fixed entry, so whatever a
@@ -719,8 +733,8 @@ int main(void)
         tc_test(tc_does_not_cache_large_payload_or_long_kid),
         tc_test(tc_set_holds_four_ways_then_evicts),
         tc_test(tc_evicts_empty_way_before_expired_entry),
-        tc_test(tc_evicts_expired_before_expiring_first),
-        tc_test(tc_evicts_entry_expiring_first_when_none_expired),
+        tc_test(tc_evicts_expired_before_least_recently_used),
+        tc_test(tc_evicts_least_recently_used_when_none_expired),
         unit_pool_test(tc_threads_share_cache_consistently),
         unit_pool_test(tc_is_freed_with_its_pool),
     };
