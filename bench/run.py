@@ -21,15 +21,20 @@ and Apache's children run as www-data):
    OAuth2TokenVerify jwks_uri; mod_oauth2 3.3.1 has no CA bundle option, so it
    uses jwks_uri.ssl_verify=false);
 5. for each configuration checks that a good token gets 200 and a token with a
-   wrong signature or none gets 401, warms up, then runs wrk on the other CPU
-   with bench/tokens.lua: one reused token, or many distinct tokens (more than
-   the default AuthOSTokenCache of 16384) cycled from a file; the no-auth
-   location also gets both token workloads (noauth-one, noauth-many: the same
-   requests, the header read by Apache but not checked), which tells the
-   module's own cost from Apache's cost of a request with an 800-byte header;
-6. repeats the measured runs of every configuration in BENCH_ROUNDS rounds
-   (all configurations, in order, per round): the machine's speed drifts over a
-   run, so each configuration is compared with the no-auth run of its own round
+   wrong signature or none gets 401 and warms it up; then runs wrk on the other
+   CPU with bench/tokens.lua: one reused token, or many distinct tokens cycled
+   from a file (BENCH_TOKENS, far more than the caches of all children hold:
+   each run goes on where the last one stopped, so a token comes back only
+   after all the others; the module's cache hits and misses are read from its
+   metrics handler around each run and reported); the no-auth location also
+   gets both token workloads (noauth-one, noauth-many: the same requests, the
+   header read by Apache but not checked), which tells the module's own cost
+   from Apache's cost of a request with an 800-byte header;
+6. measures in BENCH_ROUNDS rounds of BENCH_DURATION per configuration, each
+   round cut into slices of BENCH_SLICE that run the configurations in turn
+   (the order rotating): this machine's speed drifts by tens of percent from
+   one second to the next, so all configurations must sample the same drifts;
+   each configuration is compared with the no-auth figures of its own round
    and the median over the rounds is reported;
 7. memory: a run of BENCH_MEMORY_REQUESTS requests with the distinct tokens on
    the module's location, with each child's RSS (from /proc) read at Apache's
@@ -41,8 +46,8 @@ and Apache's children run as www-data):
    configuration's ratio to no authentication, and writes the same as Markdown
    to bench/results/latest.md (not committed: bench/results/.gitignore).
 
-Environment (defaults in brackets): BENCH_DURATION [10s], BENCH_WARMUP [2s],
-BENCH_ROUNDS [3], BENCH_MEMORY_REQUESTS [1000000] (0: no memory run),
+Environment (defaults in brackets): BENCH_DURATION [10s], BENCH_SLICE [2s],
+BENCH_WARMUP [2s], BENCH_ROUNDS [3], BENCH_MEMORY_REQUESTS [1000000] (0: no memory run),
 BENCH_CONNECTIONS [16], BENCH_THREADS [1] (wrk), BENCH_TOKENS [100000],
 BENCH_APACHE_CPU [0], BENCH_CLIENT_CPU [1] (wrk, the stub and this script),
 BENCH_APACHE_PROCS [2], BENCH_APACHE_THREADS [32] (per child),
@@ -119,6 +124,7 @@ def settings():
          "rounds": int(env("BENCH_ROUNDS", "3")),
          "memory_requests": int(env("BENCH_MEMORY_REQUESTS", "1000000")),
          "warmup": parse_seconds(env("BENCH_WARMUP", "2s")),
+         "slice": parse_seconds(env("BENCH_SLICE", "2s")),
          "connections": int(env("BENCH_CONNECTIONS", "16")),
          "threads": int(env("BENCH_THREADS", "1")),
          "tokens": int(env("BENCH_TOKENS", "100000")),
@@ -138,9 +144,9 @@ def settings():
     if unknown:
         raise BenchError("BENCH_ONLY: unknown %s (known: %s)" % (", ".join(unknown), ", ".join(names)))
     s["configs"] = [c for c in CONFIGS if not only or c[0] in only or c[0] == "noauth"]
-    if s["duration"] < 1 or s["connections"] < s["threads"] or s["tokens"] < 2 or s["rounds"] < 1:
-        raise BenchError("need BENCH_DURATION >= 1s, BENCH_CONNECTIONS >= BENCH_THREADS, BENCH_TOKENS >= 2, "
-                         "BENCH_ROUNDS >= 1")
+    if s["duration"] < 1 or s["slice"] < 1 or s["connections"] < s["threads"] or s["tokens"] < 2 or s["rounds"] < 1:
+        raise BenchError("need BENCH_DURATION >= 1s, BENCH_SLICE >= 1s, BENCH_CONNECTIONS >= BENCH_THREADS, "
+                         "BENCH_TOKENS >= 2, BENCH_ROUNDS >= 1")
     return s
 
 
@@ -218,28 +224,34 @@ def versions():
     return result
 
 
-_MINTING_STUB = None
-
-
-def _mint_batch(count):
-    os.sched_setaffinity(0, range(os.cpu_count() or 1))   # this script itself runs on the client CPU
-    return [_MINTING_STUB.mint(exp_in=TOKEN_LIFETIME) for _ in range(count)]
+def _mint_batch(job):
+    """In a spawned worker: count tokens shaped as the stub's mint(exp_in=TOKEN_LIFETIME) makes them."""
+    pem, kid, issuer, count = job
+    from cryptography.hazmat.primitives import serialization
+    from authos_tokens import default_claims, default_header, json_bytes, sign_raw
+    os.sched_setaffinity(0, range(os.cpu_count() or 1))   # the parent runs on the client CPU
+    key = serialization.load_pem_private_key(pem, password=None)
+    out = []
+    for _ in range(count):
+        payload = default_claims(issuer)
+        payload["exp"] = int(time.time()) + TOKEN_LIFETIME
+        out.append(sign_raw(json_bytes(default_header(kid)), json_bytes(payload), key))
+    return out
 
 
 def mint_tokens(stub, workdir, count):
     """Files one.txt (one token), many.txt (count distinct tokens); a bad token (foreign key).
-    The distinct tokens are signed by forked workers, one per CPU (an RSA-2048 signature is
-    about 1 ms: 100,000 tokens take about a minute on two CPUs)."""
-    global _MINTING_STUB
+    The distinct tokens are signed with the stub's active key by spawned workers, one per CPU
+    (an RSA-2048 signature is about 1 ms: 100,000 tokens take about a minute on two CPUs)."""
     one = stub.mint(exp_in=TOKEN_LIFETIME)
     (workdir / "one.txt").write_text(one + "\n")
     started = time.time()
     workers = os.cpu_count() or 1
-    batches = [count // workers + (1 if i < count % workers else 0) for i in range(workers)]
-    _MINTING_STUB = stub
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        many = [token for batch in pool.map(_mint_batch, batches) for token in batch]
-    _MINTING_STUB = None
+    pem = stub.active_key.private_pem()
+    jobs = [(pem, stub.active_kid, stub.issuer, count // workers + (1 if i < count % workers else 0))
+            for i in range(workers)]
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        many = [token for batch in pool.map(_mint_batch, jobs) for token in batch]
     if len(set(many)) != count:
         raise BenchError("minted %d tokens, %d of them distinct" % (count, len(set(many))))
     (workdir / "many.txt").write_text("\n".join(many) + "\n")
@@ -299,45 +311,75 @@ def log_summary(text):
     return len(lines), seen[:3]
 
 
-def measure(s, apache, stub, files, tokens, config, first):
-    """Check (in the first round), warm up and measure one configuration; returns its row."""
+def prepare(s, apache, files, tokens, config):
+    """Before the first round: check one configuration, then warm it up."""
     name, label, location, workload, module = config
     label = label.format(n="{:,}".format(s["tokens"]))
     url = apache.url(location)
     print("%s: %s" % (name, label), flush=True)
-    if first:
-        session = requests.Session()
-        session.trust_env = False
-        check(session, url, tokens, workload, module, label)
-    token_file = files.get(workload)
+    session = requests.Session()
+    session.trust_env = False
+    check(session, url, tokens, workload, module, label)
     if s["warmup"]:
-        wrk(s, url, token_file, s["warmup"])
+        wrk(s, url, files.get(workload), s["warmup"])
+
+
+def run_slice(s, apache, stub, files, config, seconds):
+    """One wrk run of one configuration, with what Apache, the stub and the cache did meanwhile."""
+    name, label, location, workload, module = config
+    token_file = files.get(workload)
     cache0 = apache.token_cache_counts()
     cpu0, core0 = apache.cpu_seconds(), apache.core_times()
     jwks0, log0 = stub.count(authos_stub.JWKS_PATH), apache.log_size()
-    result = wrk(s, url, token_file, s["duration"])
+    result = wrk(s, apache.url(location), token_file, seconds)
     cpu1, core1 = apache.cpu_seconds(), apache.core_times()
     jwks1 = stub.count(authos_stub.JWKS_PATH)
     cache1 = apache.token_cache_counts()
     log_lines, log_samples = log_summary(apache.log_text(log0))
-    errors, latency = result["errors"], result["latency_us"]
-    row = {"name": name, "label": label, "module": module, "workload": workload,
-           "rps": result["requests"] / (result["duration_us"] / 1e6),
-           "p50_us": latency["p50"], "p99_us": latency["p99"],
-           "cpu_us": (cpu1 - cpu0) * 1e6 / max(result["requests"], 1),
-           "busy": (core1[0] - core0[0]) / max(core1[1] - core0[1], 1),
-           "jwks": jwks1 - jwks0, "non2xx": errors["status"],
-           "cache_hits": cache1[0] - cache0[0], "cache_misses": cache1[1] - cache0[1],
-           "sock_errors": errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
-           "log_lines": log_lines, "log_samples": log_samples}
-    print("  %.0f requests/s, p50 %s, p99 %s, Apache CPU %.1f us/request (CPU %d %.0f%% busy), JWKS "
-          "fetches %d, token cache %d hits / %d misses, non-2xx %d, socket errors %d, error-log lines %d" % (
-              row["rps"], ms(row["p50_us"]), ms(row["p99_us"]), row["cpu_us"], s["apache_cpu"],
-              row["busy"] * 100, row["jwks"], row["cache_hits"], row["cache_misses"], row["non2xx"],
-              row["sock_errors"], log_lines), flush=True)
-    for sample in log_samples:
-        print("    log: " + sample)
-    return row
+    errors = result["errors"]
+    return {"requests": result["requests"], "duration_us": result["duration_us"],
+            "p50_us": result["latency_us"]["p50"], "p99_us": result["latency_us"]["p99"],
+            "cpu_s": cpu1 - cpu0, "busy_ticks": core1[0] - core0[0], "all_ticks": core1[1] - core0[1],
+            "jwks": jwks1 - jwks0, "cache_hits": cache1[0] - cache0[0],
+            "cache_misses": cache1[1] - cache0[1], "non2xx": errors["status"],
+            "sock_errors": errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
+            "log_lines": log_lines, "log_samples": log_samples}
+
+
+def measure_round(s, apache, stub, files, configs):
+    """One round: every configuration's measured time cut into slices of BENCH_SLICE, run in turn
+    (the order rotating from slice to slice), so that all configurations see the same drifts of
+    the machine's speed.  One row per configuration, from the sums over its slices."""
+    slices = max(1, int(round(s["duration"] / float(s["slice"]))))
+    raw = {config[0]: [] for config in configs}
+    for k in range(slices):
+        order = configs[k % len(configs):] + configs[:k % len(configs)]
+        for config in order:
+            raw[config[0]].append(run_slice(s, apache, stub, files, config, min(s["slice"], s["duration"])))
+    rows = []
+    for name, label, location, workload, module in configs:
+        parts = raw[name]
+        total = {key: sum(x[key] for x in parts) for key in parts[0] if key != "log_samples"}
+        row = {"name": name, "label": label.format(n="{:,}".format(s["tokens"])), "module": module,
+               "workload": workload,
+               "rps": total["requests"] / (total["duration_us"] / 1e6),
+               "p50_us": median([x["p50_us"] for x in parts]), "p99_us": median([x["p99_us"] for x in parts]),
+               "cpu_us": total["cpu_s"] * 1e6 / max(total["requests"], 1),
+               "busy": total["busy_ticks"] / max(total["all_ticks"], 1),
+               "slice_rps": [x["requests"] / (x["duration_us"] / 1e6) for x in parts],
+               "log_samples": next((x["log_samples"] for x in parts if x["log_samples"]), [])}
+        for key in ("jwks", "cache_hits", "cache_misses", "non2xx", "sock_errors", "log_lines"):
+            row[key] = total[key]
+        print("  %-12s %.0f requests/s, p50 %s, p99 %s, Apache CPU %.1f us/request (CPU %d %.0f%% busy), "
+              "JWKS fetches %d, token cache %d hits / %d misses, non-2xx %d, socket errors %d, "
+              "error-log lines %d" % (
+                  name, row["rps"], ms(row["p50_us"]), ms(row["p99_us"]), row["cpu_us"], s["apache_cpu"],
+                  row["busy"] * 100, row["jwks"], row["cache_hits"], row["cache_misses"], row["non2xx"],
+                  row["sock_errors"], row["log_lines"]), flush=True)
+        for sample in row["log_samples"]:
+            print("    log: " + sample)
+        rows.append(row)
+    return rows
 
 
 def median(values):
@@ -478,11 +520,13 @@ def report(s, rows, verify, info, loads, memory):
     out += ["| limit: no auth + one RSA-2048 verify per request | %.0f | %.2f | - | - | - | %.1f us | %.1f us "
             "| - | - | - |" % (base["rps"] * limit_ratio, limit_ratio, base["cpu_us"] + verify_us, verify_us),
             "",
-            "- %d round%s: each round measures every configuration once, in the order above; a "
-            "configuration's ratio and added CPU are taken against the no-auth run of the same round, "
-            "and the tables show the median over the rounds (requests/s, latency and CPU columns are "
-            "medians of the raw values; JWKS fetches and failures are summed)." % (
-                s["rounds"], "" if s["rounds"] == 1 else "s"),
+            "- %d round%s of %ds per configuration, cut into slices of %ds that run the configurations "
+            "in turn (the order rotating from slice to slice), so that all of them see the same drifts "
+            "of the machine's speed; a configuration's figures in a round are its sums over its slices "
+            "(latencies: the median of its slices'), its ratio and added CPU are taken against the "
+            "no-auth figures of the same round, and the tables show the median over the rounds "
+            "(JWKS fetches, cache counts and failures are summed)." % (
+                s["rounds"], "" if s["rounds"] == 1 else "s", s["duration"], min(s["slice"], s["duration"])),
             "- RSA-2048 verify on CPU %d: %.0f verifies/s, %.1f us per verify (`openssl speed -seconds %d "
             "rsa2048`, %s). The limit rows add one verify to the no-auth CPU per request." % (
                 s["apache_cpu"], verify_rate, verify_us, s["openssl_seconds"], info["openssl"]),
@@ -490,9 +534,12 @@ def report(s, rows, verify, info, loads, memory):
             "requests wrk completed; the kernel's loopback network work done in interrupt context is "
             "not in it, but is in \"CPU %d busy\" (from /proc/stat)." % s["apache_cpu"],
             "- Each configuration was first checked: a good token gets 200 and the file, a token with a "
-            "wrong signature or no token gets 401. Then %ds of warm-up, then the measured run; the "
-            "distinct tokens are cycled in order. Failed requests: non-2xx answers and socket errors; "
-            "JWKS fetches: those the stub issuer saw during the measured run." % s["warmup"],
+            "wrong signature or no token gets 401, then warmed up for %ds. The distinct tokens are "
+            "cycled in order, each run going on where the previous one stopped, so a token comes back "
+            "only after all %s others; the verified-token cache's hits and misses are read from the "
+            "module's metrics handler around each run. Failed requests: non-2xx answers and socket "
+            "errors; JWKS fetches: those the stub issuer saw during the measured runs." % (
+                s["warmup"], "{:,}".format(s["tokens"] - 1)),
             "- mod_auth_authos fetches the key set over http (`AuthOSAllowHTTP On`); mod_auth_openidc "
             "over https, trusting the stub's self-signed certificate through `OIDCCABundlePath`; "
             "mod_oauth2 3.3.1 has no CA bundle option, so it fetches the same https URI with "
@@ -555,11 +602,12 @@ def main():
         print("apache2 pid %d on port %d, CPU %d; config %s" % (
             apache.proc.pid, apache.port, s["apache_cpu"], apache.conf), flush=True)
         rss_start = apache.rss_kib()
+        for config in s["configs"]:
+            prepare(s, apache, files, tokens, config)
         rounds = []
         for i in range(s["rounds"]):
             print("round %d of %d" % (i + 1, s["rounds"]), flush=True)
-            rounds.append([measure(s, apache, stub, files, tokens, config, i == 0)
-                           for config in s["configs"]])
+            rounds.append(measure_round(s, apache, stub, files, s["configs"]))
         rows = combine(rounds)
         memory = None
         if s["memory_requests"] > 0:
