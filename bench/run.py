@@ -82,6 +82,7 @@ from bench_apache import APACHE_BIN, BODY, MODULES_DIR, Apache, ApacheError  # n
 
 LUA_SCRIPT = BENCH_DIR / "tokens.lua"
 TOKEN_LIFETIME = 86400   # AuthOS's default access-token lifetime
+DEFAULT_TOKEN_CACHE = 16384   # AuthOSTokenCache's default, per child
 PACKAGES = {"wrk": "/usr/bin/wrk",
             "libapache2-mod-auth-openidc": MODULES_DIR + "/mod_auth_openidc.so",
             "libapache2-mod-oauth2": MODULES_DIR + "/mod_oauth2.so"}
@@ -322,6 +323,15 @@ def prepare(s, apache, files, tokens, config):
     check(session, url, tokens, workload, module, label)
     if s["warmup"]:
         wrk(s, url, files.get(workload), s["warmup"])
+    if module == "mod_auth_authos" and workload == "many":
+        # Until every child's verified-token cache is full: a filling cache allocates and
+        # faults in new memory on every miss, which a steady state does not.
+        setting = re.search(r"AuthOSTokenCache\s+(\d+)", s["authos_conf"])
+        full = s["apache_procs"] * (int(setting.group(1)) if setting else DEFAULT_TOKEN_CACHE)
+        while sum(apache.token_cache_counts()) < full * 1.5:
+            wrk(s, url, files["many"], 2)
+        print("  warm-up: %d cache lookups (the caches of %d children hold %d tokens in all)" % (
+            sum(apache.token_cache_counts()), s["apache_procs"], full), flush=True)
 
 
 def run_slice(s, apache, stub, files, config, seconds):
@@ -534,7 +544,8 @@ def report(s, rows, verify, info, loads, memory):
             "requests wrk completed; the kernel's loopback network work done in interrupt context is "
             "not in it, but is in \"CPU %d busy\" (from /proc/stat)." % s["apache_cpu"],
             "- Each configuration was first checked: a good token gets 200 and the file, a token with a "
-            "wrong signature or no token gets 401, then warmed up for %ds. The distinct tokens are "
+            "wrong signature or no token gets 401, then warmed up for %ds (this module's distinct-token "
+            "workload until its caches were full). The distinct tokens are "
             "cycled in order, each run going on where the previous one stopped, so a token comes back "
             "only after all %s others; the verified-token cache's hits and misses are read from the "
             "module's metrics handler around each run. Failed requests: non-2xx answers and socket "
