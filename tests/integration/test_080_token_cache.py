@@ -72,6 +72,23 @@ def test_cache_off_verifies_every_time(apache_factory, stub):
     assert len(lines) == 4 and not any(CACHED in line for line in lines)
 
 
+def test_full_cache_keeps_the_token_in_use(apache_factory, stub):
+    # AuthOSTokenCache 4 is one set of four: the fifth token evicts the least
+    # recently used entry, not the token in use, although that one expires first.
+    server = start(apache_factory, stub, "AuthOSTokenCache 4")
+    in_use = stub.mint(exp_in=600)
+    others = [stub.mint(exp_in=3600) for _ in range(4)]
+    sequence = [in_use, others[0], others[1], others[2], in_use, others[3], in_use, others[0]]
+    mark = server.log_mark()
+    with requests.Session() as session:   # one connection: one process, one cache
+        for token in sequence:
+            r = session.get(server.url("/protected/hello.txt"),
+                            headers={"Authorization": "Bearer " + token}, timeout=10)
+            assert r.status_code == 200
+    served = [CACHED in line for line in accepted_lines(server, mark)]
+    assert served == [False, False, False, False, True, False, True, False], served
+
+
 def test_expiry_is_rechecked_on_every_hit(apache_factory, stub):
     server = start(apache_factory, stub, "AuthOSClockSkew 0")
     token = stub.mint(exp_in=2)
